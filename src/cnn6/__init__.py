@@ -1,0 +1,1 @@
+"""cnn6: placeholder, the engine is being written."""
