@@ -1,1 +1,69 @@
-"""cnn6: placeholder, the engine is being written."""
+"""cnn6: a 15-parameter convolutional network on 6x6 images, forward and backward, in numpy.
+
+The numerical core (data, layers, network, training) imports numpy alone; the display
+helpers sit on top of it and only read what it returns.
+"""
+
+from .data import make_dataset
+from .layers import (
+    activation_backward,
+    activation_forward,
+    bce_backward,
+    bce_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv_matrix,
+    dense_backward,
+    dense_forward,
+    elu_backward,
+    elu_forward,
+    flatten_backward,
+    flatten_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    window_indices,
+)
+from .network import (
+    Grads,
+    Params,
+    Trace,
+    accuracy,
+    backward,
+    forward,
+    init_params,
+    numerical_gradient,
+    predict_proba,
+    relative_error,
+    sgd_step,
+)
+from .training import History, train
+
+__version__ = "0.1.0"
+
+# The display helpers need matplotlib and IPython; load them on first use so that the
+# numerical core stays importable with numpy alone.
+_DISPLAY_NAMES = (
+    "fmt",
+    "show_matrix",
+    "show_row",
+    "show_trace",
+    "pipeline",
+    "show_source",
+    "plot_matrix",
+    "plot_images",
+    "Matrix",
+)
+
+
+def __getattr__(name):
+    if name in _DISPLAY_NAMES:
+        from . import display
+
+        return getattr(display, name)
+    raise AttributeError(f"module 'cnn6' has no attribute {name!r}")

@@ -1,0 +1,360 @@
+"""Tests of cnn6.display: formatting, colours, determinism, validation.
+
+The trace and gradients used here come from a small stand-in written with numpy
+(types.SimpleNamespace with the field names of cnn6.Trace and cnn6.Grads), so that these
+tests do not depend on the numerical core.
+"""
+
+import html
+import re
+import types
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from cnn6 import display as D
+
+matplotlib.use("Agg")
+
+
+def stand_in(n=None, seed=0):
+    """A forward and backward pass of the 15-parameter CNN, as (trace, grads) namespaces."""
+    rng = np.random.default_rng(seed)
+    K, b1, w, b2 = rng.normal(size=(3, 3)), 0.1, rng.normal(size=4), -0.2
+    xs = rng.uniform(size=(n or 1, 6, 6))
+    ys = rng.integers(0, 2, size=n or 1)
+    f = {k: [] for k in ("z1", "a1", "a2", "a3", "z4", "a4", "pool_idx", "dz4", "da3", "da2",
+                         "da1", "dz1", "dx")}
+    dK, db1, dw, db2 = np.zeros((3, 3)), 0.0, np.zeros(4), 0.0
+    for x, y in zip(xs, ys, strict=True):
+        z1 = np.array([[np.sum(x[i:i + 3, j:j + 3] * K) + b1 for j in range(4)]
+                       for i in range(4)])
+        a1 = np.maximum(z1, 0)
+        idx = np.array([[np.argmax(a1[i:i + 2, j:j + 2]) // 2 * 4 + i * 4 + j
+                         + np.argmax(a1[i:i + 2, j:j + 2]) % 2 for j in (0, 2)]
+                        for i in (0, 2)])
+        a2 = a1.ravel()[idx]
+        a3 = a2.ravel()
+        z4 = float(w @ a3 + b2)
+        a4 = 1 / (1 + np.exp(-z4))
+        dz4 = (a4 - y) / (n or 1)
+        da3 = dz4 * w
+        da2 = da3.reshape(2, 2)
+        da1 = np.zeros(16)
+        da1[idx.ravel()] = da2.ravel()
+        da1 = da1.reshape(4, 4)
+        dz1 = da1 * (z1 > 0)
+        dx = np.zeros((6, 6))
+        for i in range(4):
+            for j in range(4):
+                dx[i:i + 3, j:j + 3] += dz1[i, j] * K
+                dK += dz1[i, j] * x[i:i + 3, j:j + 3]
+        db1, dw, db2 = db1 + dz1.sum(), dw + dz4 * a3, db2 + dz4
+        for k, v in zip(f, (z1, a1, a2, a3, z4, a4, idx, dz4, da3, da2, da1, dz1, dx),
+                        strict=True):
+            f[k].append(v)
+    pick = (lambda v: np.array(v)) if n else (lambda v: np.array(v[0]))
+    p = np.clip(np.array(f["a4"]), 1e-12, 1 - 1e-12)
+    loss = float(-np.mean(ys * np.log(p) + (1 - ys) * np.log(1 - p)))
+    trace = types.SimpleNamespace(x=pick(xs), y=pick(ys), loss=loss, activation="relu",
+                                  **{k: pick(f[k]) for k in ("z1", "a1", "a2", "a3", "z4",
+                                                             "a4", "pool_idx")})
+    grads = types.SimpleNamespace(kernel=dK, conv_bias=db1, weights=dw, fc_bias=db2,
+                                  **{k: pick(f[k]) for k in ("dz4", "da3", "da2", "da1",
+                                                             "dz1", "dx")})
+    return trace, grads
+
+
+def cell_styles(page):
+    """(style, text) of every <td> of an HTML string."""
+    return re.findall(r'<td style="([^"]*)">([^<]*)</td>', page)
+
+
+def background(style):
+    return re.search(r"background:(#[0-9a-f]{6})", style).group(1)
+
+
+def plain(page):
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+# ------------------------------------------------------------------ fmt
+
+@pytest.mark.parametrize("value, digits, text", [
+    (0.123456, 4, "0.1235"), (2.5, 0, "2"), (3.5, 0, "4"), (-1.23456, 2, "-1.23"),
+    (-0.00001, 4, "0.0000"), (-0.0, 3, "0.000"), (-0.4, 0, "0"), (7, 2, "7.00"),
+    (1e6, 1, "1000000.0"), (float("nan"), 2, "nan"), (float("-inf"), 2, "-inf"),
+])
+def test_fmt_values(value, digits, text):
+    assert D.fmt(value, digits) == text
+
+
+def test_fmt_numpy_scalars_print_as_plain_numbers():
+    assert D.fmt(np.float64(-0.5)) == "-0.5000"
+    assert D.fmt(np.float32(0.25), 2) == "0.25"
+    assert D.fmt(np.int64(3), 1) == "3.0"
+    assert D.fmt(np.array(-1e-9)) == "0.0000"
+    assert D.fmt(np.float64(1.0), np.int64(1)) == "1.0"
+
+
+@pytest.mark.parametrize("value, error", [
+    ("1.0", TypeError), (None, TypeError), (True, TypeError), (1 + 2j, TypeError),
+    ([1.0], TypeError), (np.array([1.0, 2.0]), ValueError),
+])
+def test_fmt_rejects_non_numbers(value, error):
+    with pytest.raises(error, match="value"):
+        D.fmt(value)
+
+
+@pytest.mark.parametrize("digits, error", [
+    (-1, ValueError), (11, ValueError), (2.0, TypeError), (True, TypeError), ("3", TypeError),
+])
+def test_fmt_rejects_bad_digits(digits, error):
+    with pytest.raises(error, match="digits"):
+        D.fmt(1.0, digits)
+
+
+# ------------------------------------------------------------------ show_matrix
+
+def test_matrix_html_has_every_value_and_the_caption():
+    a = np.arange(16, dtype=float).reshape(4, 4) / 7 - 1
+    page = D.show_matrix(a, "z1", digits=3)._repr_html_()
+    cells = [text for _, text in cell_styles(page)]
+    assert cells == [D.fmt(v, 3) for v in a.ravel()]
+    assert "z1 (4×4)" in plain(page)
+    assert "<script" not in page and " id=" not in page and " class=" not in page
+
+
+def test_matrix_value_scale_runs_light_to_dark_with_readable_text():
+    page = D.show_matrix([[0.0, 1.0], [2.0, 4.0]], "a1")._repr_html_()
+    styles = [s for s, _ in cell_styles(page)]
+    assert background(styles[0]) == "#f7fbff" and background(styles[3]) == "#08306b"
+    assert "color:#ffffff" in styles[3] and "color:#1f2328" in styles[0]
+
+
+def test_grad_scale_is_white_at_zero_and_symmetric():
+    a = np.array([[-2.0, 0.0, 1.0], [0.5, 2.0, -1.0]])
+    styles = [s for s, _ in cell_styles(D.show_matrix(a, "dz1", kind="grad")._repr_html_())]
+    colours = [background(s) for s in styles]
+    assert colours[1] == "#ffffff"                       # 0
+    assert colours[0] == "#2166ac"                       # -max|a|: the blue end
+    assert colours[4] == "#b2182b"                       # +max|a|: the red end
+    assert colours[2] == "#f4a582" and colours[5] == "#92c5de"  # +-1 halfway, symmetric
+    # The scale is symmetric even when the values are not: -1 is only half way to blue.
+    one_sided = D.show_matrix([[-1.0, 2.0]], kind="grad")._repr_html_()
+    assert [background(s) for s, _ in cell_styles(one_sided)] == ["#92c5de", "#b2182b"]
+
+
+def test_all_zero_gradient_is_white():
+    styles = cell_styles(D.show_matrix(np.zeros((2, 2)), kind="grad")._repr_html_())
+    assert {background(s) for s, _ in styles} == {"#ffffff"}
+
+
+def test_matrix_text_form_is_fixed_and_deterministic():
+    a = np.array([[1.0, -0.25], [-0.0, 10.0]])
+    text = repr(D.show_matrix(a, "K", digits=2))
+    assert text == "K (2×2)\n  1.00   -0.25\n  0.00   10.00"
+    assert text == repr(D.show_matrix(a.copy(), "K", digits=2))
+    assert D.show_matrix(a, "K")._repr_html_() == D.show_matrix(a.copy(), "K")._repr_html_()
+    assert "np.float64" not in text
+
+
+def test_matrix_scalar_and_vector():
+    assert repr(D.show_matrix(np.float64(0.5), "a4")) == "a4 (scalar)\n 0.500"
+    assert repr(D.show_matrix([1, 2, 3, 4], "a3", digits=1)) == "a3 (4)\n 1.0   2.0   3.0   4.0"
+    assert "a3 (4)" in plain(D.show_matrix([1, 2, 3, 4], "a3")._repr_html_())
+    assert len(cell_styles(D.show_matrix(7.0)._repr_html_())) == 1
+
+
+def test_highlight_outlines_the_cells():
+    a = np.arange(16.0).reshape(4, 4)
+    window = {(r, c) for r in range(3) for c in range(3)}
+    m = D.show_matrix(a, "x", highlight=window)
+    styles = [s for s, _ in cell_styles(m._repr_html_())]
+    outlined = [k for k, s in enumerate(styles) if "box-shadow" in s]
+    assert outlined == [r * 4 + c for r in range(3) for c in range(3) if (r, c) != (1, 1)]
+    assert "font-weight:700" in styles[5] and "font-weight" not in styles[3]
+    assert repr(m).splitlines()[1] == "[ 0.000] [ 1.000] [ 2.000]   3.000"
+    mask = np.zeros((4, 4), dtype=bool)
+    mask[3, 3] = True
+    assert repr(D.show_matrix(a, highlight=mask)).endswith("[15.000]")
+
+
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"a": [[1.0, np.nan]]}, ValueError, "finite"),
+    ({"a": np.zeros((2, 2, 2))}, ValueError, "shape"),
+    ({"a": np.zeros((0, 3))}, ValueError, "empty"),
+    ({"a": "abc"}, TypeError, "a must"),
+    ({"a": [["a", "b"]]}, TypeError, "a must"),
+    ({"a": [[1, 2]], "kind": "heat"}, ValueError, "kind"),
+    ({"a": [[1, 2]], "digits": 20}, ValueError, "digits"),
+    ({"a": [[1, 2]], "name": 3}, TypeError, "name"),
+    ({"a": [[1, 2]], "highlight": [(0, 5)]}, ValueError, "highlight"),
+    ({"a": [[1, 2]], "highlight": np.ones((3, 3), dtype=bool)}, ValueError, "highlight"),
+    ({"a": [[1, 2]], "kind": "grad", "vmin": -1}, ValueError, "vmin"),
+    ({"a": [[1, 2]], "vmin": 3, "vmax": 1}, ValueError, "vmax"),
+])
+def test_show_matrix_rejects_bad_input(kwargs, error, word):
+    with pytest.raises(error, match=word):
+        D.show_matrix(**kwargs)
+
+
+# ------------------------------------------------------------------ rows, trace, pipeline
+
+def test_row_mixes_matrices_and_tokens():
+    x, K = np.ones((6, 6)), -np.eye(3)
+    row = D.show_row(x, "⋆", K, "+", 0.5, "=", np.zeros((4, 4)), names=["x", "K", "b", "z1"])
+    page, text = row._repr_html_(), repr(row)
+    for label in ("x (6×6)", "K (3×3)", "b (scalar)", "z1 (4×4)", "⋆", "+", "="):
+        assert label in plain(page) and label in text
+    assert "flex-wrap:wrap" in page
+    assert page == D.show_row(x, "⋆", K, "+", 0.5, "=", np.zeros((4, 4)),
+                              names=["x", "K", "b", "z1"])._repr_html_()
+    assert max(len(line) for line in text.splitlines()) <= 100
+    renamed = D.show_row(D.show_matrix(K, "K", kind="grad"), names=["dkernel"])
+    assert repr(renamed).startswith("dkernel (3×3)") and "#2166ac" in renamed._repr_html_()
+
+
+@pytest.mark.parametrize("items, kwargs, error, word", [
+    ((), {}, ValueError, "items"),
+    ((np.ones(2), np.ones(2)), {"names": ["a"]}, ValueError, "names"),
+    ((np.ones(2),), {"names": "a"}, ValueError, "names"),
+    ((np.ones(2), [np.nan]), {}, ValueError, r"items\[1\]"),
+    ((np.ones(2),), {"kind": "signed"}, ValueError, "kind"),
+])
+def test_show_row_rejects_bad_input(items, kwargs, error, word):
+    with pytest.raises(error, match=word):
+        D.show_row(*items, **kwargs)
+
+
+def test_trace_shows_every_step_with_the_pool_winners():
+    trace, grads = stand_in()
+    view = D.show_trace(trace, grads)
+    page, text = view._repr_html_(), repr(view)
+    for name in ("x (6×6)", "z1 (4×4)", "a1 (4×4)", "a2 (2×2)", "a3 (4)", "z4 (scalar)",
+                 "a4 (scalar)", "loss (scalar)", "dz4 (scalar)", "da3 (4)", "da2 (2×2)",
+                 "da1 (4×4)", "dz1 (4×4)", "dx (6×6)", "dkernel (3×3)", "dconv_bias (scalar)",
+                 "dweights (4)", "dfc_bias (scalar)"):
+        assert name in text and name in plain(page), name
+    a1_block = text.split("a1 (4×4)")[1]
+    assert D.fmt(trace.a2.max(), 3) in a1_block
+    assert repr(D.show_trace(trace, grads)) == text
+    assert D.show_trace(trace, grads)._repr_html_() == page
+    assert "dz4" not in repr(D.show_trace(trace))
+
+
+def test_trace_highlights_exactly_the_four_winners():
+    trace, _ = stand_in(seed=3)
+    view = D.show_trace(trace)
+    a1 = view.rows[0].items[4]
+    assert a1.name == "a1" and a1.mask.sum() == 4
+    assert np.array_equal(np.sort(trace.a1.ravel()[a1.mask.ravel()]), np.sort(trace.a2.ravel()))
+
+
+def test_batch_trace_shows_the_chosen_sample():
+    trace, grads = stand_in(n=5, seed=1)
+    text = repr(D.show_trace(trace, grads, index=2))
+    assert "sample 2 of 5" in text and "loss (batch mean)" in text
+    single, _ = stand_in(seed=1)
+    assert D.fmt(trace.a4[2], 3) in text
+    with pytest.raises(ValueError, match="index"):
+        D.show_trace(trace, index=5)
+    with pytest.raises(TypeError, match="index"):
+        D.show_trace(trace, index=1.0)
+    with pytest.raises(ValueError, match="index"):
+        D.show_trace(single, index=1)
+
+
+def test_trace_rejects_bad_objects():
+    trace, grads = stand_in()
+    with pytest.raises(TypeError, match="trace.x"):
+        D.show_trace(object())
+    with pytest.raises(TypeError, match="grads"):
+        D.show_trace(trace, grads=types.SimpleNamespace(dz4=0.1))
+    bad = types.SimpleNamespace(**{**vars(trace), "z1": np.full((4, 4), np.inf)})
+    with pytest.raises(ValueError, match="trace.z1"):
+        D.show_trace(bad)
+    bad = types.SimpleNamespace(**{**vars(trace), "pool_idx": np.array([[0, 1], [2, 99]])})
+    with pytest.raises(ValueError, match="pool_idx"):
+        D.show_trace(bad)
+
+
+def test_pipeline_marks_the_highlighted_step():
+    text = repr(D.pipeline("a2"))
+    assert "▶ a2" in text and "▶ z1" not in text and "backward" not in text
+    page = D.pipeline("a2")._repr_html_()
+    assert page.count("#e8590c") == 2  # background and border of one box
+    for name in ("x", "z1", "a1", "a2", "a3", "z4", "a4", "loss", "conv", "max-pool", "BCE"):
+        assert name in plain(page)
+    both = D.pipeline(["z1", "dz1"], direction="backward")
+    assert "▶ z1" in repr(both) and "▶ dz1" in repr(both) and "dK, db" in repr(both)
+    assert both._repr_html_().count("#e8590c") == 4
+    assert D.pipeline()._repr_html_() == D.pipeline()._repr_html_()
+    assert "#e8590c" not in D.pipeline()._repr_html_()
+
+
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"highlight": "z9"}, ValueError, "highlight"),
+    ({"highlight": "dz1"}, ValueError, "direction"),
+    ({"highlight": 3}, TypeError, "highlight"),
+    ({"direction": "up"}, ValueError, "direction"),
+])
+def test_pipeline_rejects_bad_input(kwargs, error, word):
+    with pytest.raises(error, match=word):
+        D.pipeline(**kwargs)
+
+
+def test_show_source_gives_the_code():
+    src = D.show_source(D.fmt)
+    assert repr(src).startswith("def fmt(value, digits=4):")
+    assert src._repr_markdown_().startswith("```python\ndef fmt(")
+    with pytest.raises(TypeError, match="obj"):
+        D.show_source(len)
+
+
+# ------------------------------------------------------------------ figures
+
+def test_plot_matrix_prints_each_value():
+    fig = Figure()
+    ax = fig.add_subplot()
+    a = np.array([[-1.0, 0.0], [0.5, 1.0]])
+    assert D.plot_matrix(ax, a, "dz1", kind="grad", highlight={(0, 0)}) is ax
+    assert sorted(t.get_text() for t in ax.texts) == sorted(D.fmt(v, 2) for v in a.ravel())
+    assert ax.get_title() == "dz1 (2×2)"
+    image = ax.get_images()[0]
+    assert image.norm.vmin == -1.0 and image.norm.vmax == 1.0
+    assert len(ax.lines) == 4
+    with pytest.raises(TypeError, match="ax"):
+        D.plot_matrix(None, a)
+
+
+def test_plot_images_titles():
+    X = np.random.default_rng(0).uniform(size=(5, 6, 6))
+    fig = D.plot_images(X, y=[0, 1, 0, 1, 1], proba=[0.1, 0.97, 0.2, 0.8, 0.5], ncols=3)
+    assert isinstance(fig, Figure) and all(isinstance(ax, Axes) for ax in fig.axes)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 6 and titles[1] == "y=1  P(1)=0.97" and titles[5] == ""
+    assert D.plot_images(X[0]).axes[0].get_title() == ""
+    with pytest.raises(ValueError, match="y"):
+        D.plot_images(X, y=[0, 1])
+    with pytest.raises(ValueError, match="proba"):
+        D.plot_images(X, proba=[0.1, 2, 0, 0, 0])
+    with pytest.raises(ValueError, match="ncols"):
+        D.plot_images(X, ncols=0)
+
+
+def test_trace_of_the_real_core():
+    import cnn6
+
+    if not hasattr(cnn6, "forward"):
+        pytest.skip("the numerical core is not there yet")
+    rng = np.random.default_rng(0)
+    X, y = cnn6.make_dataset(4, rng)
+    params = cnn6.init_params(rng)
+    trace = cnn6.forward(params, X, y)
+    view = D.show_trace(trace, cnn6.backward(params, trace, y), index=1)
+    assert "sample 1 of 4" in repr(view) and "dkernel (3×3)" in plain(view._repr_html_())
+    assert view.rows[0].items[4].mask.sum() == 4
