@@ -5,6 +5,7 @@ helpers sit on top of it and only read what it returns.
 """
 
 from .data import make_dataset
+from .example import running_example
 from .layers import (
     activation_backward,
     activation_forward,
@@ -46,9 +47,50 @@ from .training import History, train
 
 __version__ = "0.1.0"
 
+__all__ = [
+    "History",
+    "Grads",
+    "Params",
+    "Trace",
+    "accuracy",
+    "activation_backward",
+    "activation_forward",
+    "backward",
+    "bce_backward",
+    "bce_forward",
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv_matrix",
+    "dense_backward",
+    "dense_forward",
+    "elu_backward",
+    "elu_forward",
+    "flatten_backward",
+    "flatten_forward",
+    "forward",
+    "init_params",
+    "leaky_relu_backward",
+    "leaky_relu_forward",
+    "make_dataset",
+    "maxpool2d_backward",
+    "maxpool2d_forward",
+    "numerical_gradient",
+    "predict_proba",
+    "relative_error",
+    "relu_backward",
+    "relu_forward",
+    "running_example",
+    "sgd_step",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "train",
+    "window_indices",
+]
+
 # The display helpers need matplotlib and IPython; load them on first use so that the
 # numerical core stays importable with numpy alone.
 _DISPLAY_NAMES = (
+    "display",
     "fmt",
     "show_matrix",
     "show_row",
@@ -65,5 +107,5 @@ def __getattr__(name):
     if name in _DISPLAY_NAMES:
         from . import display
 
-        return getattr(display, name)
+        return display if name == "display" else getattr(display, name)
     raise AttributeError(f"module 'cnn6' has no attribute {name!r}")

@@ -34,16 +34,12 @@ def array(value, name: str, ndims: tuple[int, ...], *, tail: tuple[int, ...] | N
     if arr.dtype == bool or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
-        raise TypeError(
-            f"{name}: expected an array of real numbers, got dtype {arr.dtype}"
-        )
+        raise TypeError(f"{name}: expected an array of real numbers, got dtype {arr.dtype}")
     if arr.ndim not in ndims:
         want = " or ".join(f"{d}-d" for d in ndims)
         raise ValueError(f"{name}: expected a {want} array, got shape {arr.shape}")
-    if tail is not None and arr.shape[arr.ndim - len(tail):] != tail:
-        raise ValueError(
-            f"{name}: expected trailing shape {tail}, got shape {arr.shape}"
-        )
+    if tail is not None and arr.shape[arr.ndim - len(tail) :] != tail:
+        raise ValueError(f"{name}: expected trailing shape {tail}, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
     arr = arr.astype(np.float64, copy=False)
@@ -99,7 +95,7 @@ def activation(value, name: str = "activation") -> str:
 
 
 def labels(value, name: str, n: int | None, *, shape: tuple[int, ...] | None = None):
-    """Return labels as a float64 array of 0/1 with ``shape`` (default: (n,) or () when n is None)."""
+    """Return labels as a float64 0/1 array of ``shape`` (default: (n,), or () when n is None)."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name}: expected labels 0 or 1, got {_describe(value)}")
     arr = np.asarray(value)
@@ -107,7 +103,9 @@ def labels(value, name: str, n: int | None, *, shape: tuple[int, ...] | None = N
         raise TypeError(f"{name}: expected labels 0 or 1, got dtype {arr.dtype}")
     want = shape if shape is not None else (() if n is None else (n,))
     if arr.shape != want:
-        what = "one label for the single image" if want == () else f"one label per image, shape {want}"
+        what = (
+            "one label for the single image" if want == () else f"one label per image, shape {want}"
+        )
         raise ValueError(f"{name}: expected {what}, got shape {arr.shape}")
     arr = arr.astype(np.float64)
     if not np.isin(arr, (0.0, 1.0)).all():

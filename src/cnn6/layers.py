@@ -299,7 +299,9 @@ def flatten_backward(dout, input_shape):
         raise TypeError(f"input_shape: expected a tuple (H, W) or (n, H, W), got {input_shape!r}")
     dout = _checks.array(dout, "dout", (len(input_shape) - 1,))
     if dout.size != int(np.prod(input_shape)):
-        raise ValueError(f"dout: expected {int(np.prod(input_shape))} values, got shape {dout.shape}")
+        raise ValueError(
+            f"dout: expected {int(np.prod(input_shape))} values, got shape {dout.shape}"
+        )
     return dout.reshape(input_shape)
 
 

@@ -190,11 +190,15 @@ def backward(params, trace, y) -> Grads:
     """
     params = _check_params(params)
     if not isinstance(trace, Trace):
-        raise TypeError(f"trace: expected a cnn6.Trace from cnn6.forward, got {type(trace).__name__}")
+        raise TypeError(
+            f"trace: expected a cnn6.Trace from cnn6.forward, got {type(trace).__name__}"
+        )
     X = _check_images(trace.x, "trace.x")
     y = _check_labels_for(y, X)
     if not np.array_equal(_forward(params, X, None, trace.activation).z4, trace.z4):
-        raise ValueError("trace: expected the trace of these params; run cnn6.forward(params, X) again")
+        raise ValueError(
+            "trace: expected the trace of these params; run cnn6.forward(params, X) again"
+        )
     return _backward(params, trace, y)
 
 
@@ -206,8 +210,18 @@ def _backward(params, trace, y, with_dx=True) -> Grads:
     da1 = _maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
     dz1 = _activation_backward(da1, trace.z1, trace.activation)
     dx, dkernel, dconv_bias = _conv2d_backward(dz1, trace.x, params.kernel, 1)
-    return Grads(dkernel, dconv_bias, dweights, dfc_bias, dz4[()], da3, da2, da1, dz1,
-                 dx if with_dx else None)
+    return Grads(
+        dkernel,
+        dconv_bias,
+        dweights,
+        dfc_bias,
+        dz4[()],
+        da3,
+        da2,
+        da1,
+        dz1,
+        dx if with_dx else None,
+    )
 
 
 # --------------------------------------------------------------------------- update

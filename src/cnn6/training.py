@@ -27,9 +27,7 @@ class History:
 
 
 def _grad_vector(grads) -> np.ndarray:
-    return np.concatenate(
-        (grads.kernel.ravel(), [grads.conv_bias], grads.weights, [grads.fc_bias])
-    )
+    return np.concatenate((grads.kernel.ravel(), [grads.conv_bias], grads.weights, [grads.fc_bias]))
 
 
 def _evaluate(params, X, y, activation) -> tuple[float, float]:
@@ -95,9 +93,15 @@ def train(
             f"restart_epochs: expected fewer than epochs={epochs} when restarts > 1, "
             f"got {restart_epochs}"
         )
-    settings = dict(lr=lr, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-                    momentum=momentum, final_lr_fraction=final_lr_fraction,
-                    activation=activation)
+    settings = dict(
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        momentum=momentum,
+        final_lr_fraction=final_lr_fraction,
+        activation=activation,
+    )
     validation = (X_val, y_val) if validation is not None else None
 
     if restarts == 1:

@@ -1,0 +1,89 @@
+"""The book builds with zero warnings (-W -n) and its root page carries the title."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TITLE = "cnn6: a convolutional network, every number shown"
+
+
+@pytest.fixture(scope="module")
+def built_book(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess, Path]:
+    """Build the book from a copy of the repository in a temporary folder.
+
+    A copy, so that the test neither reads a stale ``_build`` nor races ``make book``.
+    """
+    # The console script of the environment running the tests (`python -m jupyter_book`
+    # does not exist in Jupyter Book 1).
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    if not jupyter_book.is_file():
+        pytest.fail(f"jupyter-book is not installed beside {sys.executable}")
+    # The whole repository but its environment, build outputs and caches, so that pages may
+    # include files from anywhere in it (src/, for instance).
+    src = tmp_path_factory.mktemp("book") / "cnn6"
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "_build",
+            "dist",
+            "node_modules",
+            ".ipynb_checkpoints",
+            "__pycache__",
+            ".pytest_cache",
+            ".hypothesis",
+            ".ruff_cache",
+            "*.egg-info",
+        ),
+    )
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(src), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return result, src / "_build" / "html"
+
+
+def test_build_succeeds_without_warnings(built_book) -> None:
+    result, _ = built_book
+    assert result.returncode == 0, (
+        f"jupyter-book build failed ({result.returncode}):\n{result.stdout[-6000:]}\n"
+        f"{result.stderr[-6000:]}"
+    )
+    assert "WARNING" not in result.stderr, result.stderr[-6000:]
+
+
+def test_root_page_has_the_title(built_book) -> None:
+    _, html = built_book
+    intro = html / "book" / "intro.html"
+    assert intro.is_file(), f"no {intro}"
+    assert TITLE in intro.read_text(encoding="utf-8")
+    # The top-level index.html redirects to the root page.
+    assert "book/intro.html" in (html / "index.html").read_text(encoding="utf-8")
+
+
+def test_notation_page_is_linked(built_book) -> None:
+    _, html = built_book
+    intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert 'href="notation.html' in intro
+    assert (html / "book" / "notation.html").is_file()
+
+
+def test_console_errors_of_the_stock_theme_are_fixed(built_book) -> None:
+    _, html = built_book
+    page = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    # One THEBE_JS_URL declaration: the stock build has two, and the second is a console error.
+    assert page.count("const THEBE_JS_URL") == 1
+    # A valid default mode; the stock build has `|| ""` and the theme logs "Got invalid theme mode".
+    assert 'document.documentElement.dataset.mode = localStorage.getItem("mode") || "light"' in page
