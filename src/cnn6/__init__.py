@@ -4,6 +4,8 @@ The numerical core (data, layers, network, training) imports numpy alone; the di
 helpers sit on top of it and only read what it returns.
 """
 
+import importlib
+
 from .data import make_dataset
 from .example import running_example
 from .layers import (
@@ -105,7 +107,6 @@ _DISPLAY_NAMES = (
 
 def __getattr__(name):
     if name in _DISPLAY_NAMES:
-        from . import display
-
+        display = importlib.import_module(".display", __name__)
         return display if name == "display" else getattr(display, name)
     raise AttributeError(f"module 'cnn6' has no attribute {name!r}")
