@@ -29,6 +29,8 @@ def make_dataset(n, rng, low=0.0, high=1.0, square_value=1.0, *, return_corners=
     if not low < high:
         raise ValueError(f"high: expected a number greater than low={low}, got {high}")
     square_value = _checks.real(square_value, "square_value")
+    if not isinstance(return_corners, (bool, np.bool_)):
+        raise TypeError(f"return_corners: expected True or False, got {return_corners!r}")
 
     X = rng.uniform(low, high, size=(n, IMAGE_SIZE, IMAGE_SIZE))
     y = rng.permutation(np.arange(n) % 2).astype(np.int64)

@@ -33,6 +33,13 @@ def window_indices(height: int, width: int, kh: int, kw: int, stride: int) -> np
     row-major) that window ``p`` covers; windows are numbered row-major too.
     ``OH = (height - kh) // stride + 1`` and likewise ``OW``.
     """
+    # checked here, inside the cache: only calls that were not seen before pay for it
+    for value, name in ((height, "height"), (width, "width"), (kh, "kh"), (kw, "kw")):
+        _checks.integer(value, name, low=1)
+    _checks.integer(stride, "stride", low=1)
+    for size, limit, name in ((kh, height, "kh"), (kw, width, "kw")):
+        if size > limit:
+            raise ValueError(f"{name}: expected at most {limit} (the image), got {size}")
     out_h = (height - kh) // stride + 1
     out_w = (width - kw) // stride + 1
     top = np.arange(out_h)[:, None] * stride  # first row of each window row
@@ -46,10 +53,14 @@ def window_indices(height: int, width: int, kh: int, kw: int, stride: int) -> np
 
 @lru_cache(maxsize=64)
 def _conv_scatter(height: int, width: int, kh: int, kw: int, stride: int) -> np.ndarray:
-    """Where each window's weights go in the flat convolution matrix, shape ``(P * kh * kw,)``."""
+    """Where each window's weights go in the flat convolution matrix, shape ``(P, kh * kw)``.
+
+    Entry ``[p, k]`` is where weight ``k`` of window ``p`` sits in ``T`` flattened row-major:
+    row ``idx[p, k]`` (the pixel it multiplies, ``idx = window_indices(...)``), column ``p``.
+    """
     idx = window_indices(height, width, kh, kw, stride)
     positions = idx.shape[0]
-    flat = (idx * positions + np.arange(positions)[:, None]).ravel()
+    flat = idx * positions + np.arange(positions)[:, None]
     flat.flags.writeable = False
     return flat
 
@@ -77,11 +88,11 @@ def conv_matrix(kernel: np.ndarray, image_shape: tuple[int, int], stride: int = 
 
 
 def _conv_matrix(kernel, height, width, stride):
-    kh, kw = kernel.shape
-    out_h, out_w = _out_size(height, width, kh, kw, stride)
-    positions = out_h * out_w
+    scatter = _conv_scatter(height, width, *kernel.shape, stride)  # (P, kh*kw)
+    positions = scatter.shape[0]
     t = np.zeros(height * width * positions)
-    t[_conv_scatter(height, width, kh, kw, stride)] = np.tile(kernel.ravel(), positions)
+    # put cycles through the kh*kw weights: each row of scatter (one window) receives all of them
+    t.put(scatter, kernel)
     return t.reshape(height * width, positions)
 
 
@@ -105,7 +116,8 @@ def _conv2d_forward(x, kernel, bias, stride):
     height, width = x.shape[-2:]
     t = _conv_matrix(kernel, height, width, stride)
     out_h, out_w = _out_size(height, width, *kernel.shape, stride)
-    z = x.reshape(-1, height * width) @ t + bias
+    # np.dot(a, b) is a @ b for 2-d arrays, with less overhead on small ones
+    z = np.dot(x.reshape(-1, height * width), t) + bias
     return z.reshape(x.shape[:-2] + (out_h, out_w))
 
 
@@ -128,17 +140,21 @@ def conv2d_backward(dout, x, kernel, stride=1):
     return _conv2d_backward(dout, x, kernel, stride)
 
 
-def _conv2d_backward(dout, x, kernel, stride):
+def _conv2d_backward(dout, x, kernel, stride, with_dx=True):
+    # with_dx=False skips dx (returned as None): training needs only dkernel and dbias.
     height, width = x.shape[-2:]
     kh, kw = kernel.shape
     x_flat = x.reshape(-1, height * width)  # (n, H*W)
     d_flat = dout.reshape(x_flat.shape[0], -1)  # (n, P)
     # dkernel[u, v] = sum over windows p of x[pixel of window p at (u, v)] * dout[p]:
     # x_flat.T @ d_flat pairs every pixel with every window; keep the pairs that belong.
-    pairs = (x_flat.T @ d_flat).ravel()  # (H*W * P,)
-    dkernel = pairs[_conv_scatter(height, width, kh, kw, stride)].reshape(-1, kh * kw).sum(0)
-    dx = d_flat @ _conv_matrix(kernel, height, width, stride).T
-    return dx.reshape(x.shape), dkernel.reshape(kh, kw), float(d_flat.sum())
+    pairs = np.dot(x_flat.T, d_flat).ravel()  # (H*W * P,); np.dot: x_flat.T @ d_flat, faster
+    scatter = _conv_scatter(height, width, kh, kw, stride)  # (P, kh*kw)
+    dkernel = pairs[scatter].sum(0)  # window p's pair for weight k is pairs[scatter[p, k]]
+    dx = None
+    if with_dx:
+        dx = (d_flat @ _conv_matrix(kernel, height, width, stride).T).reshape(x.shape)
+    return dx, dkernel.reshape(kh, kw), float(d_flat.sum())
 
 
 def _check_fits(kernel_shape, image_shape, name):
@@ -244,7 +260,8 @@ def maxpool2d_forward(a, size=2, stride=2):
 def _maxpool2d_forward(a, size, stride):
     height, width = a.shape[-2:]
     idx = window_indices(height, width, size, size, stride)  # (P, size*size)
-    windows = a.reshape(a.shape[:-2] + (height * width,))[..., idx]  # (..., P, size*size)
+    flat = a.reshape(a.shape[:-2] + (height * width,))
+    windows = flat.take(idx, axis=-1)  # (..., P, size*size): flat[..., idx], with less overhead
     winner = windows.argmax(-1)  # np.argmax returns the first maximum: the tie rule
     pool_idx = idx[np.arange(idx.shape[0]), winner]  # (..., P)
     out_shape = a.shape[:-2] + _out_size(height, width, size, size, stride)
@@ -261,6 +278,8 @@ def maxpool2d_backward(dout, pool_idx, input_shape):
     """
     if not (isinstance(input_shape, tuple) and len(input_shape) in (2, 3)):
         raise TypeError(f"input_shape: expected a tuple (H, W) or (n, H, W), got {input_shape!r}")
+    for size in input_shape:
+        _checks.integer(size, "input_shape", low=1)
     dout = _checks.array(dout, "dout", (len(input_shape),))
     idx = np.asarray(pool_idx)
     if idx.dtype.kind not in "iu" or idx.shape != dout.shape:
@@ -280,8 +299,8 @@ def _maxpool2d_backward(dout, pool_idx, input_shape):
     plane = input_shape[-2] * input_shape[-1]
     n = pool_idx.shape[0] if pool_idx.ndim == 3 else 1
     # one long vector for the whole batch: sample s owns positions s*plane .. s*plane+plane-1
-    offset = (np.arange(n) * plane).reshape((n,) + (1,) * (pool_idx.ndim - 1))
-    target = (pool_idx.reshape((n,) + pool_idx.shape[-2:]) + offset).ravel()
+    offset = np.arange(0, n * plane, plane)  # (n,): 0, plane, 2 * plane, ...
+    target = (pool_idx.reshape(n, -1) + offset[:, None]).ravel()
     da = np.bincount(target, weights=dout.ravel(), minlength=n * plane)
     return da.reshape(input_shape)
 
@@ -297,6 +316,8 @@ def flatten_backward(dout, input_shape):
     """Un-flatten: reshape the gradient back to the forward input's ``input_shape``."""
     if not (isinstance(input_shape, tuple) and len(input_shape) in (2, 3)):
         raise TypeError(f"input_shape: expected a tuple (H, W) or (n, H, W), got {input_shape!r}")
+    for size in input_shape:
+        _checks.integer(size, "input_shape", low=1)
     dout = _checks.array(dout, "dout", (len(input_shape) - 1,))
     if dout.size != int(np.prod(input_shape)):
         raise ValueError(
@@ -331,8 +352,8 @@ def dense_backward(dout, a, weights):
 
 def _dense_backward(dout, a, weights):
     da = np.multiply.outer(dout, weights)
-    dweights = dout @ a if a.ndim == 2 else dout * a
-    return da, dweights, float(np.sum(dout))
+    dweights = np.dot(dout, a)  # (n,) . (n, k) sums over the batch; a scalar dout scales a
+    return da, dweights, float(dout.sum())
 
 
 # --------------------------------------------------------------------------- sigmoid and loss

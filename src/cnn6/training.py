@@ -160,7 +160,10 @@ class _Run:
     def update(self, X, y, rate):
         """One step on one mini-batch: forward, backward, move θ against the gradient."""
         s = self.settings
-        current = Params.from_vector(self.theta)
+        # Views into θ, without from_vector's checks and copies: θ is valid (we made it)
+        # and never changed in place (each step below builds a new θ).
+        t = self.theta
+        current = Params(t[:9].reshape(3, 3), float(t[9]), t[10:14], float(t[14]))
         trace = _forward(current, X, None, s["activation"])
         g = _grad_vector(_backward(current, trace, y, with_dx=False))
         self.steps += 1
