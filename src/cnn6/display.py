@@ -23,6 +23,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 
+from . import _checks
+
 __all__ = [
     "CMAPS", "Matrix", "Row", "SourceCode", "fmt", "pipeline", "plot_images", "plot_matrix",
     "show_matrix", "show_row", "show_source", "show_trace",
@@ -92,26 +94,13 @@ def fmt(value, digits=4):
 
 
 def _as_array(a, name, ndims=(0, 1, 2)):
-    """`a` as a new float64 array of finite numbers with one of the allowed numbers of axes."""
-    if a is None or isinstance(a, (str, bytes)):
-        raise TypeError(f"{name} must be an array of numbers, got {type(a).__name__}")
-    try:
-        arr = np.asarray(a)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers ({err})") from None
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.float64)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    if arr.ndim not in ndims:
-        wanted = " or ".join(f"{d}-d" for d in ndims)
-        raise ValueError(f"{name} must be a {wanted} array, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers (no NaN or inf)")
-    return arr
+    """`a` as a new float64 array of finite numbers with one of the allowed numbers of axes.
+
+    The core's check, except that a boolean mask (such as ``z1 > 0``) is shown as 0/1.
+    """
+    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+        a = a.astype(np.float64)
+    return _checks.array(a, name, tuple(ndims)).copy()
 
 
 def _check_kind(kind):
@@ -319,7 +308,19 @@ class Row:
         self.items, self.title = list(items), title
 
     def _html_inner(self):
-        parts = [_token_html(it) if isinstance(it, str) else it._html_block() for it in self.items]
+        # An operator stays on the line of the matrix that follows it when the row wraps.
+        parts, pending = [], []
+        for it in self.items:
+            if isinstance(it, str):
+                pending.append(_token_html(it))
+                continue
+            block = it._html_block()
+            if pending:
+                block = (f'<div style="display:flex;align-items:center;gap:10px">'
+                         f'{"".join(pending)}{block}</div>')
+                pending = []
+            parts.append(block)
+        parts.extend(pending)
         title = f'<div style="{_TITLE}">{html.escape(self.title)}</div>' if self.title else ""
         return (f'{title}<div style="display:flex;flex-wrap:wrap;align-items:center;'
                 f'gap:8px 10px">{"".join(parts)}</div>')
