@@ -1,0 +1,573 @@
+"""Interactive explorers (ipywidgets): change the input or the parameters, see every matrix.
+
+One call per chapter, each returning an :class:`Explorer` (a VBox of controls above an
+``Output`` that holds the current view):
+
+- :func:`explore_data` (chapter 1): the square's place, the noise range, the square's value;
+- :func:`explore_convolution` (chapter 2): the same, plus the kernel's nine weights and the bias:
+  x ⋆ K + b = z1;
+- :func:`explore_maxpool` (chapter 4): z1 → a1 → a2, the winner of each window outlined;
+- :func:`explore_network` (chapters 7 to 11): everything above plus the dense layer, the label,
+  the activation and the learning rate; shows the whole forward pass, the loss, every delta,
+  every parameter gradient, and the loss after one step of gradient descent;
+- :func:`explore_training` (chapter 12): learning rate, epochs, optimizer, training-set size and
+  the square's contrast; a button trains a network and shows its loss and accuracy curves.
+
+A redraw computes the forward and backward passes with the engine and writes the new view into
+the ``Output`` widget's state directly (``Output.outputs``), not through ``with output:``. So:
+
+- when a notebook is executed with its widget state stored (``make execute``), the state holds
+  the view, and the static book shows the real matrices with no kernel;
+- under nbval nothing is printed outside the widget, and the explorer's text form (the view's
+  text, fixed format) is compared like any other output.
+
+The input image: a fixed noise pattern u (6x6, values in [0, 1) with two decimals) scaled to
+[low, high], then, when ``square`` is on, the 3x3 block with top-left corner (row, col) set to
+``square_value``. Noise pattern 0 and the defaults give the book's running example exactly
+(:func:`cnn6.running_example`); patterns 1 to 9 are other draws.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import time
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import _checks
+from .data import make_dataset
+from .display import Matrix, Row, Stack, fmt, show_trace
+from .example import SEED as _EXAMPLE_SEED
+from .example import running_example
+from .network import Params, backward, forward, sgd_step
+from .training import train
+
+__all__ = [
+    "Explorer",
+    "example_image",
+    "explore_convolution",
+    "explore_data",
+    "explore_maxpool",
+    "explore_network",
+    "explore_training",
+]
+
+NOISE_PATTERNS = 10
+_ACTIVATIONS = ("relu", "leaky_relu", "elu")
+
+
+def _slider_args(slider=True):
+    """Common arguments of the sliders (and, slider=False, drop-downs): a new Layout each."""
+    args = {"style": {"description_width": "110px"}, "layout": w.Layout(width="330px")}
+    return {"continuous_update": True, **args} if slider else args
+
+
+# ---------------------------------------------------------------- the input image
+
+
+def _example_setup():
+    """(u, corner) such that the defaults give the running example's image exactly."""
+    x, _, _ = running_example()
+    _, y, corners = make_dataset(2, np.random.default_rng(_EXAMPLE_SEED), return_corners=True)
+    k = int(np.flatnonzero(y == 1)[0])
+    r, c = (int(v) for v in corners[k])
+    # make_dataset draws the noise first: the same generator gives the pixels under the square.
+    u = np.random.default_rng(_EXAMPLE_SEED).uniform(0.0, 1.0, size=(2, 6, 6))[k].round(2)
+    outside = np.ones((6, 6), dtype=bool)
+    outside[r:r + 3, c:c + 3] = False
+    if not np.array_equal(u[outside], x[outside]):  # make_dataset changed: keep what we see
+        u = x.copy()
+    return u, (r, c)
+
+
+_EXAMPLE = None
+
+
+def _noise(pattern):
+    global _EXAMPLE
+    if pattern == 0:
+        if _EXAMPLE is None:
+            _EXAMPLE = _example_setup()
+        return _EXAMPLE[0]
+    return np.random.default_rng(1000 + pattern).uniform(0.0, 1.0, size=(6, 6)).round(2)
+
+
+def _example_corner():
+    _noise(0)
+    return _EXAMPLE[1]
+
+
+def example_image(row=None, col=None, low=0.0, high=1.0, square_value=1.0, square=True,
+                  noise=0):
+    """The explorers' input image x (6, 6): noise pattern `noise` (0..9) scaled to [low, high],
+    with the 3x3 square at (row, col) set to `square_value` when `square` is True.
+
+    row, col: 0..3, default the running example's corner. With every default this is the
+    running example's image.
+    """
+    s = _image_settings(row, col, low, high, square_value, square, noise)
+    return _image(**s)
+
+
+def _image_settings(row, col, low, high, square_value, square, noise):
+    r0, c0 = _example_corner()
+    row = r0 if row is None else _checks.integer(row, "row", low=0)
+    col = c0 if col is None else _checks.integer(col, "col", low=0)
+    if row > 3:
+        raise ValueError(f"row: expected an integer from 0 to 3, got {row}")
+    if col > 3:
+        raise ValueError(f"col: expected an integer from 0 to 3, got {col}")
+    low = _checks.real(low, "low")
+    high = _checks.real(high, "high")
+    if not low < high:
+        raise ValueError(f"high: expected a number greater than low={low}, got {high}")
+    square_value = _checks.real(square_value, "square_value")
+    if not isinstance(square, (bool, np.bool_)):
+        raise TypeError(f"square: expected True or False, got {type(square).__name__}")
+    noise = _checks.integer(noise, "noise", low=0)
+    if noise >= NOISE_PATTERNS:
+        raise ValueError(f"noise: expected an integer from 0 to {NOISE_PATTERNS - 1}, got {noise}")
+    return dict(row=row, col=col, low=low, high=high, square_value=square_value,
+                square=bool(square), noise=noise)
+
+
+def _image(row, col, low, high, square_value, square, noise):
+    x = low + (high - low) * _noise(noise)
+    if square:
+        x = x.copy()
+        x[row:row + 3, col:col + 3] = square_value
+    return x
+
+
+# ---------------------------------------------------------------- the explorer widget
+
+
+class Explorer(w.VBox):
+    """Controls above an Output holding the current view; redrawn on every change.
+
+    Attributes: ``controls`` (dict name -> widget), ``output`` (the ``Output``), ``view`` (the
+    object shown: it has a text form and an HTML form), ``last_redraw_ms``. :meth:`redraw`
+    recomputes and redraws; its text form (``repr``) is the view's text form.
+    """
+
+    def __init__(self, title, controls, layout_rows, compute, live=True, **kwargs):
+        self.controls = dict(controls)
+        self.output = w.Output(layout=w.Layout(width="100%", overflow="auto"))
+        self._compute = compute
+        self.view = None
+        self.last_redraw_ms = math.nan
+        header = w.HTML(f"<b>{title}</b>")
+        super().__init__([header, *layout_rows, self.output], **kwargs)
+        # live: every change of a control redraws; otherwise only the buttons do.
+        for control in self.controls.values():
+            if isinstance(control, w.Button):
+                control.on_click(lambda _button: self.redraw())
+            elif live:
+                control.observe(lambda _change: self.redraw(), names="value")
+        self.redraw()
+
+    def values(self):
+        """The controls' current values, by name (buttons left out)."""
+        return {k: c.value for k, c in self.controls.items() if not isinstance(c, w.Button)}
+
+    def redraw(self):
+        """Recompute the view from the controls and show it; returns the view."""
+        start = time.perf_counter()
+        try:
+            view = self._compute(self.values())
+        except (ValueError, TypeError) as err:  # shown, not raised: a slider cannot be undone
+            view = _Message(str(err))
+        self.view = view
+        data = {"text/plain": repr(view)}
+        for mime, method in (("text/html", "_repr_html_"), ("image/png", "_repr_png_")):
+            if hasattr(view, method):
+                value = getattr(view, method)()
+                if value is not None:
+                    data[mime] = value
+        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
+        self.last_redraw_ms = (time.perf_counter() - start) * 1000.0
+        return view
+
+    def __repr__(self):
+        return repr(self.view)
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs) or {}
+        data["text/plain"] = repr(self.view)
+        return data
+
+
+class _Message:
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_html_(self):
+        import html
+
+        return f'<div style="color:#b2182b;font-family:monospace">{html.escape(self.text)}</div>'
+
+
+class _Views:
+    """Several views one under the other (text joined by blank lines, HTML concatenated)."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __repr__(self):
+        return "\n\n".join(repr(p) for p in self.parts)
+
+    def _repr_html_(self):
+        return "".join(p._repr_html_() for p in self.parts)
+
+
+# ---------------------------------------------------------------- controls
+
+
+def _image_controls(s):
+    c = {
+        "square": w.Checkbox(value=s["square"], description="square (class 1)", indent=False,
+                             layout=w.Layout(width="160px")),
+        "row": w.IntSlider(value=s["row"], min=0, max=3, description="square row",
+                           **_slider_args()),
+        "col": w.IntSlider(value=s["col"], min=0, max=3, description="square column",
+                           **_slider_args()),
+        "noise_range": w.FloatRangeSlider(value=(s["low"], s["high"]), min=-1.0, max=2.0,
+                                          step=0.05, description="noise low, high",
+                                          readout_format=".2f", **_slider_args()),
+        "square_value": w.FloatSlider(value=s["square_value"], min=-1.0, max=2.0, step=0.05,
+                                      description="square_value", readout_format=".2f",
+                                      **_slider_args()),
+        "noise": w.IntSlider(value=s["noise"], min=0, max=NOISE_PATTERNS - 1,
+                             description="noise pattern", **_slider_args()),
+    }
+    rows = [w.HBox([w.VBox([c["row"], c["col"], c["square"]]),
+                    w.VBox([c["noise_range"], c["square_value"], c["noise"]])])]
+    return c, rows
+
+
+def _x_from(v):
+    low, high = v["noise_range"]
+    if not low < high:
+        raise ValueError(f"noise low, high: expected low < high, got {fmt(low, 2)}, "
+                         f"{fmt(high, 2)}")
+    return _image(v["row"], v["col"], low, high, v["square_value"], v["square"], v["noise"])
+
+
+def _kernel_controls(kernel, conv_bias):
+    boxes = [w.FloatText(value=float(kernel.flat[k]), step=0.1,
+                         layout=w.Layout(width="72px")) for k in range(9)]
+    grid = w.GridBox(boxes, layout=w.Layout(grid_template_columns="repeat(3, 76px)",
+                                            grid_gap="2px"))
+    c = {f"K{k // 3}{k % 3}": box for k, box in enumerate(boxes)}
+    c["conv_bias"] = w.FloatSlider(value=float(conv_bias), min=-2.0, max=2.0, step=0.05,
+                                   description="conv_bias b", readout_format=".2f",
+                                   **_slider_args())
+    row = w.HBox([w.VBox([w.HTML("kernel K (type a weight, Enter)"), grid]),
+                  w.VBox([c["conv_bias"]])], layout=w.Layout(align_items="flex-start"))
+    return c, [row]
+
+
+def _kernel_from(v):
+    return np.array([[v[f"K{i}{j}"] for j in range(3)] for i in range(3)], dtype=np.float64)
+
+
+def _dense_controls(weights, fc_bias):
+    boxes = [w.FloatText(value=float(weights[k]), step=0.1, layout=w.Layout(width="72px"))
+             for k in range(4)]
+    c = {f"w{k}": box for k, box in enumerate(boxes)}
+    c["fc_bias"] = w.FloatText(value=float(fc_bias), step=0.1, layout=w.Layout(width="72px"))
+    row = w.HBox([w.HTML("dense weights w&nbsp;"), *boxes, w.HTML("&nbsp; fc_bias&nbsp;"),
+                  c["fc_bias"]], layout=w.Layout(align_items="center"))
+    return c, [row]
+
+
+def _params_from(v):
+    return Params(_kernel_from(v), float(v["conv_bias"]),
+                  np.array([v[f"w{k}"] for k in range(4)], dtype=np.float64), float(v["fc_bias"]))
+
+
+def _check_params_arg(params):
+    if params is None:
+        return running_example()[2]
+    if not isinstance(params, Params):
+        raise TypeError(f"params: expected a cnn6.Params (see cnn6.init_params), "
+                        f"got {type(params).__name__}")
+    kernel = _checks.array(params.kernel, "params.kernel", (2,))
+    weights = _checks.array(params.weights, "params.weights", (1,))
+    if kernel.shape != (3, 3) or weights.shape != (4,):
+        raise ValueError(f"params: expected kernel (3, 3) and weights (4,), got "
+                         f"{kernel.shape} and {weights.shape}")
+    return Params(kernel, _checks.real(params.conv_bias, "params.conv_bias"), weights,
+                  _checks.real(params.fc_bias, "params.fc_bias"))
+
+
+def _check_digits(digits):
+    digits = _checks.integer(digits, "digits", low=0)
+    if digits > 6:
+        raise ValueError(f"digits: expected an integer from 0 to 6, got {digits}")
+    return digits
+
+
+def _square_mask(v):
+    mask = np.zeros((6, 6), dtype=bool)
+    if v["square"]:
+        mask[v["row"]:v["row"] + 3, v["col"]:v["col"] + 3] = True
+    return mask
+
+
+# ---------------------------------------------------------------- chapter 1: the data
+
+
+def explore_data(row=None, col=None, low=0.0, high=1.0, square_value=1.0, square=True, noise=0,
+                 digits=2):
+    """Explorer of the input image: the square's row and column (0..3), the noise range
+    [low, high], the square's value, the noise pattern; the square's pixels are outlined.
+
+    Defaults: the running example's image. Returns an :class:`Explorer`.
+    """
+    s = _image_settings(row, col, low, high, square_value, square, noise)
+    digits = _check_digits(digits)
+    c, rows = _image_controls(s)
+
+    def compute(v):
+        x = _x_from(v)
+        label = 1 if v["square"] else 0
+        where = f"square at row {v['row']}, column {v['col']}" if v["square"] else "no square"
+        low, high = v["noise_range"]
+        return Row([Matrix(x, "x", digits=digits, highlight=_square_mask(v))],
+                   f"class {label} ({where}); noise Uniform({fmt(low, 2)}, {fmt(high, 2)}), "
+                   f"square_value {fmt(v['square_value'], 2)}")
+
+    return Explorer("The input image x", c, rows, compute)
+
+
+# ---------------------------------------------------------------- chapter 2: convolution
+
+
+def explore_convolution(params=None, row=None, col=None, low=0.0, high=1.0, square_value=1.0,
+                        square=True, noise=0, digits=2):
+    """Explorer of z1 = x ⋆ K + b: the image's controls (see :func:`explore_data`), the nine
+    kernel weights and the bias. params: a :class:`cnn6.Params` whose kernel and conv_bias
+    start the controls (default: the running example's). Returns an :class:`Explorer`.
+    """
+    params = _check_params_arg(params)
+    s = _image_settings(row, col, low, high, square_value, square, noise)
+    digits = _check_digits(digits)
+    c, rows = _image_controls(s)
+    ck, krows = _kernel_controls(params.kernel, params.conv_bias)
+
+    def compute(v):
+        x, kernel, b = _x_from(v), _kernel_from(v), float(v["conv_bias"])
+        z1 = forward(Params(kernel, b, params.weights, params.fc_bias), x).z1
+        return Row([Matrix(x, "x", digits=digits, highlight=_square_mask(v)), "⋆",
+                    Matrix(kernel, "K", digits=digits), "+", Matrix(b, "b", digits=digits),
+                    "=", Matrix(z1, "z1", digits=digits)], "z1 = x ⋆ K + b")
+
+    return Explorer("Convolution: z1 = x ⋆ K + b", {**c, **ck}, rows + krows, compute)
+
+
+# ---------------------------------------------------------------- chapter 4: max-pool
+
+
+def explore_maxpool(params=None, row=None, col=None, low=0.0, high=1.0, square_value=1.0,
+                    square=True, noise=0, activation="relu", digits=2):
+    """Explorer of z1 → a1 → a2: the image's and the kernel's controls and the activation; the
+    winner of each 2x2 window is outlined in a1. Returns an :class:`Explorer`.
+    """
+    params = _check_params_arg(params)
+    s = _image_settings(row, col, low, high, square_value, square, noise)
+    activation = _checks.activation(activation)
+    digits = _check_digits(digits)
+    c, rows = _image_controls(s)
+    ck, krows = _kernel_controls(params.kernel, params.conv_bias)
+    ck["activation"] = w.Dropdown(options=_ACTIVATIONS, value=activation,
+                                  description="activation", **_slider_args(slider=False))
+    krows[0].children[1].children += (ck["activation"],)
+
+    def compute(v):
+        x = _x_from(v)
+        p = Params(_kernel_from(v), float(v["conv_bias"]), params.weights, params.fc_bias)
+        t = forward(p, x, activation=v["activation"])
+        winners = np.zeros(16, dtype=bool)
+        winners[np.asarray(t.pool_idx).ravel()] = True
+        return Row([Matrix(x, "x", digits=digits, highlight=_square_mask(v)), "conv →",
+                    Matrix(t.z1, "z1", digits=digits), f"{v['activation']} →",
+                    Matrix(t.a1, "a1", digits=digits, highlight=winners.reshape(4, 4)),
+                    "max-pool →", Matrix(t.a2, "a2", digits=digits)],
+                   "max-pool: each 2×2 window of a1 keeps its maximum (outlined)")
+
+    return Explorer("Max-pool: a2 = maxpool(a1)", {**c, **ck}, rows + krows, compute)
+
+
+# ---------------------------------------------------------------- chapters 7-11: the network
+
+
+def explore_network(params=None, y=None, row=None, col=None, low=0.0, high=1.0,
+                    square_value=1.0, square=True, noise=0, activation="relu", lr=0.5,
+                    digits=3):
+    """Explorer of the whole network on one image: every matrix of the forward pass, the loss,
+    every delta of the backward pass, the four parameter gradients, and the loss after one step
+    of gradient descent with learning rate `lr`.
+
+    Controls: the image's (see :func:`explore_data`), the kernel's nine weights, conv_bias, the
+    four dense weights, fc_bias, the label y, the activation, the learning rate.
+    params: start values (default: the running example's); y: 0 or 1 (default: 1 with the
+    square, 0 without). Returns an :class:`Explorer`.
+    """
+    params = _check_params_arg(params)
+    s = _image_settings(row, col, low, high, square_value, square, noise)
+    y = (1 if s["square"] else 0) if y is None else int(_checks.labels(y, "y", None))
+    activation = _checks.activation(activation)
+    lr = _checks.real(lr, "lr", low=0.01, high=5.0)
+    digits = _check_digits(digits)
+    c, rows = _image_controls(s)
+    ck, krows = _kernel_controls(params.kernel, params.conv_bias)
+    cd, drows = _dense_controls(params.weights, params.fc_bias)
+    extra = {
+        "y": w.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y,
+                             description="label", style={"description_width": "50px",
+                                                         "button_width": "60px"}),
+        "activation": w.Dropdown(options=_ACTIVATIONS, value=activation,
+                                 description="activation", **_slider_args(slider=False)),
+        "lr": w.FloatSlider(value=lr, min=0.01, max=5.0, step=0.01,
+                            description="learning rate", readout_format=".2f",
+                            **_slider_args()),
+    }
+    krows[0].children[1].children += (extra["activation"], extra["lr"])
+    c["square"].observe(lambda ch: setattr(extra["y"], "value", int(ch["new"])), names="value")
+
+    def compute(v):
+        x, p = _x_from(v), _params_from(v)
+        t = forward(p, x, v["y"], activation=v["activation"])
+        g = backward(p, t, v["y"])
+        after = sgd_step(p, g, v["lr"])
+        t_after = forward(after, x, v["y"], activation=v["activation"])
+        step = Row([Matrix(t.loss, "loss before", digits=digits), "one step, lr = "
+                    f"{fmt(v['lr'], 3)} →", Matrix(t_after.loss, "loss after", digits=digits),
+                    "   ", Matrix(after.kernel, "new K", digits=digits),
+                    Matrix(after.conv_bias, "new b", digits=digits),
+                    Matrix(after.weights, "new w", digits=digits),
+                    Matrix(after.fc_bias, "new fc_bias", digits=digits)],
+                   "gradient descent: θ ← θ − lr · dL/dθ")
+        trace = show_trace(t, g, digits=digits)
+        return Stack([*trace.rows, step])
+
+    return Explorer("The whole network: forward, loss, backward, one step",
+                    {**c, **ck, **cd, **extra}, rows + krows + drows + [extra["y"]], compute)
+
+
+# ---------------------------------------------------------------- chapter 12: training
+
+
+class _TrainingView:
+    def __init__(self, text, html, png):
+        self.text, self.html, self.png = text, html, png
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_html_(self):
+        return self.html
+
+
+def explore_training(n=400, lr=0.02, epochs=30, optimizer="adam", square_value=1.0, seed=0,
+                     digits=3):
+    """Explorer of training: the learning rate, the number of epochs, the optimizer, the size of
+    the training set and the square's value (its contrast with the noise in [0, 1]). The button
+    trains a network from :func:`cnn6.init_params` with :func:`cnn6.train` and shows the loss
+    and accuracy curves, the learned kernel and the accuracy on 400 test images. The explorer
+    trains once when it is created, so its first view is a real run.
+
+    seed: the seed of the data and of the training. Returns an :class:`Explorer`.
+    """
+    from .network import accuracy, init_params
+
+    n = _checks.integer(n, "n", low=20)
+    if n > 4000:
+        raise ValueError(f"n: expected an integer from 20 to 4000, got {n}")
+    lr = _checks.real(lr, "lr", low=0.0, low_open=True)
+    if lr > 1.0:
+        raise ValueError(f"lr: expected a learning rate in (0, 1], got {lr}")
+    epochs = _checks.integer(epochs, "epochs", low=5)
+    if epochs > 100:
+        raise ValueError(f"epochs: expected an integer from 5 to 100, got {epochs}")
+    if optimizer not in ("sgd", "momentum", "adam"):
+        raise ValueError(f"optimizer: expected 'sgd', 'momentum' or 'adam', got {optimizer!r}")
+    square_value = _checks.real(square_value, "square_value", low=0.0, high=2.0)
+    seed = _checks.integer(seed, "seed", low=0)
+    digits = _check_digits(digits)
+    c = {
+        "lr": w.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1,
+                               description="learning rate", readout_format=".3f", **_slider_args()),
+        "epochs": w.IntSlider(value=epochs, min=5, max=100, description="epochs", **_slider_args()),
+        "optimizer": w.Dropdown(options=["sgd", "momentum", "adam"], value=optimizer,
+                                description="optimizer", **_slider_args(slider=False)),
+        "n": w.IntSlider(value=n, min=20, max=4000, step=20, description="training images",
+                         **_slider_args()),
+        "square_value": w.FloatSlider(value=square_value, min=0.0, max=2.0, step=0.05,
+                                      description="square_value", readout_format=".2f",
+                                      **_slider_args()),
+        "seed": w.IntSlider(value=seed, min=0, max=20, description="seed", **_slider_args()),
+    }
+    button = w.Button(description="train", button_style="primary", icon="",
+                      layout=w.Layout(width="120px"))
+    c["train"] = button
+    rows = [w.HBox([w.VBox([c["lr"], c["epochs"], c["optimizer"]]),
+                    w.VBox([c["n"], c["square_value"], c["seed"]])]), button]
+
+    def compute(v):
+        rng = np.random.default_rng(v["seed"])
+        X, y = make_dataset(v["n"], rng, square_value=v["square_value"])
+        X_test, y_test = make_dataset(400, rng, square_value=v["square_value"])
+        start = init_params(rng)
+        restart_epochs = 4 if v["epochs"] > 4 else 1
+        params, history = train(start, X, y, rng=rng, lr=v["lr"], epochs=v["epochs"],
+                                optimizer=v["optimizer"], restart_epochs=restart_epochs,
+                                validation=(X_test, y_test))
+        test_acc = accuracy(params, X_test, y_test)
+        return _training_view(v, history, params, test_acc, digits)
+
+    # Training takes seconds: only the button starts it (and the first view).
+    return Explorer("Training", c, rows, compute, live=False)
+
+
+def _training_view(v, history, params, test_acc, digits):
+    epochs = np.arange(1, len(history.loss) + 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.0, 2.8), dpi=80, facecolor="white")
+    ax1.plot(epochs, history.loss, label="training", color="#2166ac")
+    if history.val_loss:
+        ax1.plot(epochs, history.val_loss, label="test", color="#b2182b", ls="--")
+    ax1.set_xlabel("epoch")
+    ax1.set_title("loss (mean BCE)")
+    ax1.legend()
+    ax2.plot(epochs, history.accuracy, label="training", color="#2166ac")
+    if history.val_accuracy:
+        ax2.plot(epochs, history.val_accuracy, label="test", color="#b2182b", ls="--")
+    ax2.set_ylim(0.4, 1.02)
+    ax2.set_xlabel("epoch")
+    ax2.set_title("accuracy")
+    ax2.legend()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    png = buf.getvalue()
+    summary = Row([Matrix(params.kernel, "learned K", digits=digits),
+                   Matrix(params.conv_bias, "b", digits=digits),
+                   Matrix(params.weights, "w", digits=digits),
+                   Matrix(params.fc_bias, "fc_bias", digits=digits)],
+                  f"after {len(history.loss)} epochs ({v['optimizer']}, lr {fmt(v['lr'], 3)}, "
+                  f"{v['n']} images): training loss {fmt(history.loss[-1], digits)}, "
+                  f"training accuracy {fmt(history.accuracy[-1], 3)}, "
+                  f"test accuracy {fmt(test_acc, 3)}")
+    img = (f'<img alt="loss and accuracy per epoch" style="max-width:100%" '
+           f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">')
+    html = f'<div>{img}</div>{summary._repr_html_()}'
+    return _TrainingView(repr(summary), html, png)
