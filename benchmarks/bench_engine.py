@@ -1,0 +1,329 @@
+"""Training-step throughput of the cnn6 engine, a naive per-sample loop, and PyTorch.
+
+One training step = forward, backward and parameter update on one mini-batch:
+  engine  ``cnn6.training._Run.update``, the step ``cnn6.train`` runs (default recipe: Adam);
+  naive   a first attempt written with Python loops over the samples and the window positions
+          (``naive_step`` below), same gradients and same Adam update;
+  torch   the same 15-parameter network in PyTorch on the CPU (conv2d, relu, max_pool2d,
+          linear, binary_cross_entropy_with_logits, an SGD step), float64 like the engine,
+          ``torch.set_num_threads(1)``; skipped when torch is not installed.
+Before timing, the naive gradients and torch's gradients are checked against the engine's on
+one batch. The process runs on one core with one BLAS thread. Each figure is the median of
+several repeats (samples per second, wall clock).
+
+    .venv/bin/python benchmarks/bench_engine.py
+    .venv/bin/python benchmarks/bench_engine.py --repeats 9 --seconds 0.5
+
+torch is not a dependency of the book; for this comparison install the CPU build in the venv:
+``.venv/bin/pip install torch==2.13.0``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core and one thread: the thread counts must be set before numpy (and its BLAS) loads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+PINNED = None
+if hasattr(os, "sched_setaffinity"):
+    try:
+        os.sched_setaffinity(0, {0})
+        PINNED = 0
+    except OSError:  # core 0 not ours: take the first core we may use
+        try:
+            PINNED = min(os.sched_getaffinity(0))
+            os.sched_setaffinity(0, {PINNED})
+        except OSError:
+            PINNED = None
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import functools  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import cnn6  # noqa: E402
+from cnn6.training import _Run  # noqa: E402
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    torch = None
+
+BATCH_SIZES = (1, 32, 1024)
+SETTINGS = dict(  # cnn6.train's defaults, as _Run receives them
+    lr=0.02,
+    epochs=30,
+    batch_size=32,
+    optimizer="adam",
+    momentum=0.9,
+    final_lr_fraction=0.05,
+    activation="relu",
+)
+RATE = 0.02
+
+
+# --------------------------------------------------------------------------- the naive loop
+def naive_gradients(params, X, y):
+    """Gradients of the mean loss over the batch, one sample and one window at a time."""
+    K, b_c, w, b_f = params.kernel, params.conv_bias, params.weights, params.fc_bias
+    n = len(X)
+    dK = np.zeros((3, 3))
+    db_c = 0.0
+    dw = np.zeros(4)
+    db_f = 0.0
+    for s in range(n):
+        x = X[s]
+        # forward
+        z1 = np.zeros((4, 4))
+        for i in range(4):
+            for j in range(4):
+                z1[i, j] = np.sum(x[i : i + 3, j : j + 3] * K) + b_c
+        a1 = np.maximum(z1, 0.0)
+        a2 = np.zeros((2, 2))
+        winners = {}
+        for i in range(2):
+            for j in range(2):
+                window = a1[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
+                r, c = divmod(int(np.argmax(window)), 2)  # first maximum in row-major order
+                a2[i, j] = window[r, c]
+                winners[i, j] = (2 * i + r, 2 * j + c)
+        a3 = a2.ravel()
+        z4 = float(np.dot(a3, w)) + b_f
+        if z4 >= 0:  # sigmoid without overflow
+            a4 = 1.0 / (1.0 + math.exp(-z4))
+        else:
+            a4 = math.exp(z4) / (1.0 + math.exp(z4))
+        # backward
+        dz4 = (a4 - y[s]) / n
+        dw += dz4 * a3
+        db_f += dz4
+        da2 = (dz4 * w).reshape(2, 2)
+        da1 = np.zeros((4, 4))
+        for (i, j), (r, c) in winners.items():
+            da1[r, c] += da2[i, j]
+        dz1 = da1 * (z1 > 0)
+        for i in range(4):
+            for j in range(4):
+                dK += x[i : i + 3, j : j + 3] * dz1[i, j]
+                db_c += dz1[i, j]
+    return dK, db_c, dw, db_f
+
+
+class NaiveRun:
+    """The naive step: the gradients above, then Adam on the 15 numbers (as cnn6 does)."""
+
+    def __init__(self, params):
+        self.params = params
+        self.m = np.zeros(15)
+        self.v = np.zeros(15)
+        self.steps = 0
+
+    def update(self, X, y, rate):
+        dK, db_c, dw, db_f = naive_gradients(self.params, X, y)
+        g = np.concatenate([dK.ravel(), [db_c], dw, [db_f]])
+        self.steps += 1
+        self.m = 0.9 * self.m + 0.1 * g
+        self.v = 0.999 * self.v + 0.001 * g * g
+        m_hat = self.m / (1 - 0.9**self.steps)
+        v_hat = self.v / (1 - 0.999**self.steps)
+        theta = self.params.to_vector() - rate * m_hat / (np.sqrt(v_hat) + 1e-8)
+        self.params = cnn6.Params.from_vector(theta)
+
+
+# --------------------------------------------------------------------------- PyTorch
+class TorchRun:
+    """The same network in PyTorch: float64 tensors, an SGD step (lighter than Adam)."""
+
+    def __init__(self, params, lr=RATE):
+        def leaf(values, shape):
+            array = np.asarray(values, dtype=np.float64).reshape(shape)
+            return torch.tensor(array).requires_grad_()
+
+        self.kernel = leaf(params.kernel, (1, 1, 3, 3))  # (out channels, in channels, kh, kw)
+        self.conv_bias = leaf(params.conv_bias, (1,))
+        self.weights = leaf(params.weights, (1, 4))
+        self.fc_bias = leaf(params.fc_bias, (1,))
+        self.leaves = [self.kernel, self.conv_bias, self.weights, self.fc_bias]
+        self.optimizer = torch.optim.SGD(self.leaves, lr=lr)
+
+    @staticmethod
+    def batch(X, y):
+        return torch.from_numpy(X[:, None]), torch.from_numpy(np.asarray(y, dtype=np.float64))
+
+    def loss(self, X, y):
+        z1 = F.conv2d(X, self.kernel, self.conv_bias)
+        a2 = F.max_pool2d(F.relu(z1), 2)
+        z4 = F.linear(a2.flatten(1), self.weights, self.fc_bias)[:, 0]
+        return F.binary_cross_entropy_with_logits(z4, y)
+
+    def update(self, X, y):
+        self.optimizer.zero_grad()
+        self.loss(X, y).backward()
+        self.optimizer.step()
+
+
+# --------------------------------------------------------------------------- checks
+def check_agreement(params, X, y, with_torch):
+    """Assert that the naive loop and torch compute the engine's gradients on one batch."""
+    grads = cnn6.backward(params, cnn6.forward(params, X), y)
+    want = np.concatenate([grads.kernel.ravel(), [grads.conv_bias], grads.weights, [grads.fc_bias]])
+    dK, db_c, dw, db_f = naive_gradients(params, X, y)
+    naive = np.concatenate([dK.ravel(), [db_c], dw, [db_f]])
+    assert np.allclose(naive, want, rtol=1e-10, atol=1e-14), (naive, want)
+    # one Adam step from the same start lands on the same parameters
+    engine_run, naive_run = _Run(params, SETTINGS, np.random.default_rng(0)), NaiveRun(params)
+    engine_run.update(X, np.asarray(y, dtype=np.float64), RATE)
+    naive_run.update(X, y, RATE)
+    assert np.allclose(engine_run.theta, naive_run.params.to_vector(), rtol=1e-10, atol=1e-14)
+    if with_torch:
+        run = TorchRun(params)
+        run.loss(*TorchRun.batch(X, y)).backward()
+        got = np.concatenate([leaf.grad.numpy().ravel() for leaf in run.leaves])
+        assert np.allclose(got, want, rtol=1e-10, atol=1e-14), (got, want)
+
+
+# --------------------------------------------------------------------------- timing
+def throughputs(jobs, batch_size, repeats, seconds, clock=time.perf_counter):
+    """Median samples per second of each job over ``repeats`` runs of about ``seconds`` each.
+
+    jobs: {name: (step, batches)}, ``step(*batch)`` being one training step. The jobs' runs
+    take turns (engine, torch, engine, torch, ...), so that a change in the machine's speed
+    during the measurement (other processes, other virtual machines on the host) falls on
+    all of them alike.
+    """
+    plans = {}
+    for name, (step, batches) in jobs.items():
+        for i in range(min(len(batches), 3)):  # warm up
+            step(*batches[i])
+        steps = 1  # how many steps fill about `seconds`
+        while True:
+            elapsed = _run_steps(step, batches, steps, clock)
+            if elapsed >= seconds / 4 or steps >= 1_000_000:
+                break
+            steps *= 4
+        plans[name] = max(1, round(steps * seconds / max(elapsed, 1e-9)))
+    rates = {name: [] for name in jobs}
+    for _ in range(repeats):
+        for name, (step, batches) in jobs.items():
+            elapsed = _run_steps(step, batches, plans[name], clock)
+            rates[name].append(plans[name] * batch_size / elapsed)
+    return {name: statistics.median(r) for name, r in rates.items()}
+
+
+def _run_steps(step, batches, steps, clock):
+    count = len(batches)
+    start = clock()
+    for i in range(steps):
+        step(*batches[i % count])
+    return clock() - start
+
+
+def machine_description():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    lines = [
+        f"CPU: {cpu}; {os.cpu_count()} logical cores, "
+        + (f"pinned to core {PINNED}" if PINNED is not None else "not pinned"),
+        f"Python {platform.python_version()}, numpy {np.__version__}, "
+        + (f"torch {torch.__version__}" if torch is not None else "torch not installed"),
+    ]
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [
+            f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')}, "
+            f"{i['num_threads']} thread{'s' if i['num_threads'] != 1 else ''})"
+            for i in threadpool_info()
+            if i["user_api"] == "blas"
+        ]
+        lines.append("BLAS: " + ("; ".join(blas) or "none found by threadpoolctl"))
+    except ImportError:
+        lines.append("BLAS: unknown (threadpoolctl not installed)")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if var in os.environ:
+            lines.append(f"note: {var}={os.environ[var]} is set")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="timed repeats per figure")
+    parser.add_argument("--seconds", type=float, default=0.3, help="length of one repeat")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: elapsed time (default); cpu: this process's CPU time, which leaves out the "
+        "time other processes take from the core on a busy machine",
+    )
+    args = parser.parse_args(argv)
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
+    with_torch = torch is not None
+    if with_torch:
+        torch.set_num_threads(1)
+
+    print(f"bench_engine, {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
+    for line in machine_description():
+        print(line)
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+
+    rng = np.random.default_rng(0)
+    X, y = cnn6.make_dataset(8192, rng)
+    params = cnn6.init_params(rng)
+    check_agreement(params, X[:64], y[:64], with_torch)
+    print("gradients agree: naive loop and engine" + (", torch and engine" if with_torch else ""))
+    if not with_torch:
+        print("torch column skipped: torch is not installed")
+    what = "wall-clock" if args.clock == "wall" else "CPU-time"
+    print(f"median of {args.repeats} repeats of about {args.seconds} s; {what} samples/s\n")
+
+    print("| batch | engine samples/s | naive samples/s | torch samples/s | engine/torch |")
+    print("|---:|---:|---:|---:|---:|")
+    y_float = y.astype(np.float64)
+    for batch_size in BATCH_SIZES:
+        # up to 8 different batches, cut from the data set as cnn6.train cuts them (copies)
+        order = rng.permutation(len(X))
+        cuts = [order[i : i + batch_size] for i in range(0, 8 * batch_size, batch_size)]
+        batches = [(X[c], y_float[c]) for c in cuts if len(c) == batch_size]
+
+        engine_step = functools.partial(
+            _Run(params, SETTINGS, np.random.default_rng(1)).update, rate=RATE
+        )
+        jobs = {"engine": (engine_step, batches)}
+        if with_torch:
+            torch_batches = [TorchRun.batch(Xb, yb) for Xb, yb in batches]
+            jobs["torch"] = (TorchRun(params).update, torch_batches)
+        rates = throughputs(jobs, batch_size, args.repeats, args.seconds, clock)
+        naive_step = functools.partial(NaiveRun(params).update, rate=RATE)
+        naive_jobs = {"naive": (naive_step, batches)}
+        rates |= throughputs(naive_jobs, batch_size, min(args.repeats, 3), args.seconds, clock)
+        cells = [f"{batch_size}", f"{rates['engine']:,.0f}", f"{rates['naive']:,.0f}"]
+        if with_torch:
+            cells += [f"{rates['torch']:,.0f}", f"{rates['engine'] / rates['torch']:.1f}x"]
+        else:
+            cells += ["-", "-"]
+        print("| " + " | ".join(cells) + " |", flush=True)
+    print("\nload average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(
+        "engine and naive: Adam step (cnn6.train's default); torch: SGD step. "
+        "naive: median of at most 3 repeats."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
