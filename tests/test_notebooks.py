@@ -1,0 +1,112 @@
+"""The structure of the committed chapters: executed in order, with outputs, in the toc.
+
+nbval checks that the stored outputs are still what the code gives; these tests check that
+the stored notebooks are complete: every code cell run once, top to bottom, in one kernel,
+and showing what it computes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
+CHAPTERS = [nb for nb in NOTEBOOKS if re.match(r"\d\d_", nb.name)]
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [entry["file"] for entry in part.get("chapters", [])]
+    return files
+
+
+def _code_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _only_setup(source: str) -> bool:
+    """True when a cell only imports, defines, assigns or asserts: it has nothing to show."""
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith("%")]
+    tree = ast.parse("\n".join(lines))
+    setup = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign,
+             ast.AnnAssign, ast.AugAssign, ast.Assert)
+    return all(isinstance(node, setup) for node in tree.body)
+
+
+def test_book_has_chapters():
+    assert len(CHAPTERS) >= 13, [p.name for p in NOTEBOOKS]
+
+
+def test_every_notebook_is_in_the_toc_and_every_toc_entry_exists():
+    toc = _toc_files()
+    for path in NOTEBOOKS:
+        assert f"book/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
+    for entry in toc:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_executed_once_in_order(path):
+    counts = [cell.execution_count for cell in _code_cells(path)]
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name}: execution counts {counts}; run `make execute` (fresh kernel, in order)"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_show_what_they_compute(path):
+    for k, cell in enumerate(_code_cells(path)):
+        tags = cell.metadata.get("tags", [])
+        if "remove-cell" in tags:
+            continue
+        assert cell.outputs or _only_setup(cell.source), (
+            f"{path.name}, code cell {k}: no output; end the cell with the value to show"
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_errors_only_where_meant(path):
+    for k, cell in enumerate(_code_cells(path)):
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        meant = "raises-exception" in cell.metadata.get("tags", [])
+        assert bool(errors) == meant, f"{path.name}, code cell {k}: error output {errors!r:.200}"
+        if meant:
+            assert "# NBVAL_RAISES_EXCEPTION" in cell.source, f"{path.name}, code cell {k}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_raw_numpy_scalar_reprs(path):
+    for k, cell in enumerate(_code_cells(path)):
+        for out in cell.outputs:
+            text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+            assert "np.float64(" not in text, f"{path.name}, code cell {k}: format with cnn6.fmt"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_installs_the_engine_on_a_fresh_kernel(path):
+    first = _code_cells(path)[0]
+    assert "cnn6-install" in first.metadata.get("tags", []), path.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_shape(path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
+    assert re.match(r"\((ch-[a-z-]+)\)=\n# \S", markdown[0]), f"{path.name}: label and title first"
+    text = "\n".join(markdown)
+    assert "## Summary" in text, path.name
+    exercises = re.findall(r"```\{exercise\}", text)
+    solutions = re.findall(r"```\{solution\} [\w-]+\n:class: dropdown", text)
+    assert len(exercises) >= 3 and len(solutions) == len(exercises), path.name
+    code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    assert "cnn6.pipeline(" in code, f"{path.name}: the pipeline picture at the top"
