@@ -77,6 +77,22 @@ def integer(value, name: str, *, low: int | None = None) -> int:
     return value
 
 
+def noise_range(low, high) -> tuple[float, float]:
+    """``low`` and ``high`` as floats with ``low < high`` (the range of the noise pixels)."""
+    low = real(low, "low")
+    high = real(high, "high")
+    if not low < high:
+        raise ValueError(f"high: expected a number greater than low={low}, got {high}")
+    return low, high
+
+
+def flag(value, name: str) -> bool:
+    """``value`` as a bool; only True or False (numpy's too) are accepted."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {_describe(value)}")
+    return bool(value)
+
+
 def rng(value, name: str = "rng") -> np.random.Generator:
     if not isinstance(value, np.random.Generator):
         raise TypeError(

@@ -24,13 +24,9 @@ def make_dataset(n, rng, low=0.0, high=1.0, square_value=1.0, *, return_corners=
     """
     n = _checks.integer(n, "n", low=1)
     rng = _checks.rng(rng)
-    low = _checks.real(low, "low")
-    high = _checks.real(high, "high")
-    if not low < high:
-        raise ValueError(f"high: expected a number greater than low={low}, got {high}")
+    low, high = _checks.noise_range(low, high)
     square_value = _checks.real(square_value, "square_value")
-    if not isinstance(return_corners, (bool, np.bool_)):
-        raise TypeError(f"return_corners: expected True or False, got {return_corners!r}")
+    return_corners = _checks.flag(return_corners, "return_corners")
 
     X = rng.uniform(low, high, size=(n, IMAGE_SIZE, IMAGE_SIZE))
     y = rng.permutation(np.arange(n) % 2).astype(np.int64)

@@ -121,18 +121,14 @@ def _image_settings(row, col, low, high, square_value, square, noise):
         raise ValueError(f"row: expected an integer from 0 to 3, got {row}")
     if col > 3:
         raise ValueError(f"col: expected an integer from 0 to 3, got {col}")
-    low = _checks.real(low, "low")
-    high = _checks.real(high, "high")
-    if not low < high:
-        raise ValueError(f"high: expected a number greater than low={low}, got {high}")
+    low, high = _checks.noise_range(low, high)
     square_value = _checks.real(square_value, "square_value")
-    if not isinstance(square, (bool, np.bool_)):
-        raise TypeError(f"square: expected True or False, got {type(square).__name__}")
+    square = _checks.flag(square, "square")
     noise = _checks.integer(noise, "noise", low=0)
     if noise >= NOISE_PATTERNS:
         raise ValueError(f"noise: expected an integer from 0 to {NOISE_PATTERNS - 1}, got {noise}")
     return dict(row=row, col=col, low=low, high=high, square_value=square_value,
-                square=bool(square), noise=noise)
+                square=square, noise=noise)
 
 
 def _image(row, col, low, high, square_value, square, noise):
