@@ -35,12 +35,22 @@ def _code_cells(path):
 
 
 def _only_setup(source: str) -> bool:
-    """True when a cell only imports, defines, assigns or asserts: it has nothing to show."""
+    """True when a cell only imports, defines, assigns, asserts or sets up the kernel."""
     lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith("%")]
     tree = ast.parse("\n".join(lines))
     setup = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign,
              ast.AnnAssign, ast.AugAssign, ast.Assert)
-    return all(isinstance(node, setup) for node in tree.body)
+    return all(isinstance(node, setup) or _configures_ipython(node) for node in tree.body)
+
+
+def _configures_ipython(node) -> bool:
+    """A statement such as ``get_ipython().InteractiveTB.set_mode(...)``: kernel set-up."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    inner = node.value.func
+    while isinstance(inner, (ast.Attribute, ast.Call)):
+        inner = inner.value if isinstance(inner, ast.Attribute) else inner.func
+    return isinstance(inner, ast.Name) and inner.id == "get_ipython"
 
 
 def test_book_has_chapters():
