@@ -40,6 +40,7 @@ if hasattr(os, "sched_setaffinity"):
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import functools  # noqa: E402
+import inspect  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
@@ -57,16 +58,11 @@ except ImportError:
     torch = None
 
 BATCH_SIZES = (1, 32, 1024)
-SETTINGS = dict(  # cnn6.train's defaults, as _Run receives them
-    lr=0.02,
-    epochs=30,
-    batch_size=32,
-    optimizer="adam",
-    momentum=0.9,
-    final_lr_fraction=0.05,
-    activation="relu",
-)
-RATE = 0.02
+# cnn6.train's defaults, as _Run receives them (read from its signature, so they cannot drift)
+_DEFAULTS = {k: v.default for k, v in inspect.signature(cnn6.train).parameters.items()}
+SETTINGS = {k: _DEFAULTS[k] for k in ("lr", "epochs", "batch_size", "optimizer", "momentum",
+                                      "final_lr_fraction", "activation")}
+RATE = SETTINGS["lr"]
 
 
 # --------------------------------------------------------------------------- the naive loop
