@@ -3,13 +3,15 @@
 One training step = forward, backward and parameter update on one mini-batch:
   engine  ``cnn6.training._Run.update``, the step ``cnn6.train`` runs (default recipe: Adam);
   naive   a first attempt written with Python loops over the samples and the window positions
-          (``naive_step`` below), same gradients and same Adam update;
+          (``naive_gradients`` and ``NaiveRun`` below), same gradients, same Adam update;
   torch   the same 15-parameter network in PyTorch on the CPU (conv2d, relu, max_pool2d,
           linear, binary_cross_entropy_with_logits, an SGD step), float64 like the engine,
           ``torch.set_num_threads(1)``; skipped when torch is not installed.
 Before timing, the naive gradients and torch's gradients are checked against the engine's on
 one batch. The process runs on one core with one BLAS thread. Each figure is the median of
-several repeats (samples per second, wall clock).
+several repeats (samples per second, wall clock; ``--clock cpu`` for CPU time); the engine's
+and torch's repeats at every batch size take turns, so that a change in the machine's speed
+(this virtual machine's varies by up to 1.6x with its host's load) falls on them alike.
 
     .venv/bin/python benchmarks/bench_engine.py
     .venv/bin/python benchmarks/bench_engine.py --repeats 9 --seconds 0.5
@@ -186,16 +188,16 @@ def check_agreement(params, X, y, with_torch):
 
 
 # --------------------------------------------------------------------------- timing
-def throughputs(jobs, batch_size, repeats, seconds, clock=time.perf_counter):
+def throughputs(jobs, repeats, seconds, clock=time.perf_counter):
     """Median samples per second of each job over ``repeats`` runs of about ``seconds`` each.
 
-    jobs: {name: (step, batches)}, ``step(*batch)`` being one training step. The jobs' runs
-    take turns (engine, torch, engine, torch, ...), so that a change in the machine's speed
-    during the measurement (other processes, other virtual machines on the host) falls on
-    all of them alike.
+    jobs: {(batch_size, name): (step, batches)}, ``step(*batch)`` being one training step.
+    The jobs' runs take turns (every job once, then every job again, ...), so that a change in
+    the machine's speed during the measurement (other processes, other virtual machines on the
+    host) falls on all of them alike.
     """
     plans = {}
-    for name, (step, batches) in jobs.items():
+    for key, (step, batches) in jobs.items():
         for i in range(min(len(batches), 3)):  # warm up
             step(*batches[i])
         steps = 1  # how many steps fill about `seconds`
@@ -204,13 +206,13 @@ def throughputs(jobs, batch_size, repeats, seconds, clock=time.perf_counter):
             if elapsed >= seconds / 4 or steps >= 1_000_000:
                 break
             steps *= 4
-        plans[name] = max(1, round(steps * seconds / max(elapsed, 1e-9)))
-    rates = {name: [] for name in jobs}
+        plans[key] = max(1, round(steps * seconds / max(elapsed, 1e-9)))
+    rates = {key: [] for key in jobs}
     for _ in range(repeats):
-        for name, (step, batches) in jobs.items():
-            elapsed = _run_steps(step, batches, plans[name], clock)
-            rates[name].append(plans[name] * batch_size / elapsed)
-    return {name: statistics.median(r) for name, r in rates.items()}
+        for key, (step, batches) in jobs.items():
+            elapsed = _run_steps(step, batches, plans[key], clock)
+            rates[key].append(plans[key] * key[0] / elapsed)
+    return {key: statistics.median(r) for key, r in rates.items()}
 
 
 def _run_steps(step, batches, steps, clock):
@@ -285,34 +287,36 @@ def main(argv=None) -> int:
     if not with_torch:
         print("torch column skipped: torch is not installed")
     what = "wall-clock" if args.clock == "wall" else "CPU-time"
-    print(f"median of {args.repeats} repeats of about {args.seconds} s; {what} samples/s\n")
+    print(
+        f"median of {args.repeats} repeats of about {args.seconds} s, all engine and torch "
+        f"repeats taking turns; {what} samples/s\n"
+    )
+    y_float = y.astype(np.float64)
+    jobs, naive_jobs = {}, {}
+    for batch_size in BATCH_SIZES:
+        # 8 different batches, cut from the data set as cnn6.train cuts them (copies)
+        order = rng.permutation(len(X))
+        cuts = [order[i : i + batch_size] for i in range(0, 8 * batch_size, batch_size)]
+        batches = [(X[c], y_float[c]) for c in cuts]
+        engine = _Run(params, SETTINGS, np.random.default_rng(1))
+        jobs[batch_size, "engine"] = (functools.partial(engine.update, rate=RATE), batches)
+        if with_torch:
+            torch_batches = [TorchRun.batch(Xb, yb) for Xb, yb in batches]
+            jobs[batch_size, "torch"] = (TorchRun(params).update, torch_batches)
+        naive = NaiveRun(params)
+        naive_jobs[batch_size, "naive"] = (functools.partial(naive.update, rate=RATE), batches)
+    rates = throughputs(jobs, args.repeats, args.seconds, clock)
+    rates |= throughputs(naive_jobs, min(args.repeats, 3), args.seconds, clock)
 
     print("| batch | engine samples/s | naive samples/s | torch samples/s | engine/torch |")
     print("|---:|---:|---:|---:|---:|")
-    y_float = y.astype(np.float64)
-    for batch_size in BATCH_SIZES:
-        # up to 8 different batches, cut from the data set as cnn6.train cuts them (copies)
-        order = rng.permutation(len(X))
-        cuts = [order[i : i + batch_size] for i in range(0, 8 * batch_size, batch_size)]
-        batches = [(X[c], y_float[c]) for c in cuts if len(c) == batch_size]
-
-        engine_step = functools.partial(
-            _Run(params, SETTINGS, np.random.default_rng(1)).update, rate=RATE
-        )
-        jobs = {"engine": (engine_step, batches)}
+    for b in BATCH_SIZES:
+        cells = [f"{b}", f"{rates[b, 'engine']:,.0f}", f"{rates[b, 'naive']:,.0f}"]
         if with_torch:
-            torch_batches = [TorchRun.batch(Xb, yb) for Xb, yb in batches]
-            jobs["torch"] = (TorchRun(params).update, torch_batches)
-        rates = throughputs(jobs, batch_size, args.repeats, args.seconds, clock)
-        naive_step = functools.partial(NaiveRun(params).update, rate=RATE)
-        naive_jobs = {"naive": (naive_step, batches)}
-        rates |= throughputs(naive_jobs, batch_size, min(args.repeats, 3), args.seconds, clock)
-        cells = [f"{batch_size}", f"{rates['engine']:,.0f}", f"{rates['naive']:,.0f}"]
-        if with_torch:
-            cells += [f"{rates['torch']:,.0f}", f"{rates['engine'] / rates['torch']:.1f}x"]
+            cells += [f"{rates[b, 'torch']:,.0f}", f"{rates[b, 'engine'] / rates[b, 'torch']:.1f}x"]
         else:
             cells += ["-", "-"]
-        print("| " + " | ".join(cells) + " |", flush=True)
+        print("| " + " | ".join(cells) + " |")
     print("\nload average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         "engine and naive: Adam step (cnn6.train's default); torch: SGD step. "
