@@ -36,6 +36,7 @@ from matplotlib.gridspec import GridSpec
 
 from . import _checks
 from .display import CMAPS, Matrix, Row, _colour, _text_colour, fmt, plot_matrix, show_row
+from .layers import _conv2d_forward
 
 __all__ = ["JSAnimation", "animate_convolution", "animate_kernel_gradient", "animate_maxpool"]
 
@@ -238,7 +239,7 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
             f"kernel: expected a kernel no larger than x {x.shape}, got {kernel.shape}")
     oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
     products = np.array([[x[i:i + kh, j:j + kw] * kernel for j in range(ow)] for i in range(oh)])
-    z1 = products.sum(axis=(2, 3)) + bias
+    z1 = _conv2d_forward(x, kernel, bias, 1)  # the engine's z1; products are for the frames
     z1_limits = _value_limits(z1)
     k_limits = _value_limits(kernel)
     p_limits = _value_limits(products)
@@ -304,7 +305,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
         raise ValueError(f"dz1: expected a delta no larger than x {x.shape}, got {dz1.shape}")
     kh, kw = x.shape[0] - oh + 1, x.shape[1] - ow + 1
     products = np.array([[x[u:u + oh, v:v + ow] * dz1 for v in range(kw)] for u in range(kh)])
-    dk = products.sum(axis=(2, 3))
+    dk = _conv2d_forward(x, dz1, 0.0, 1)  # x ⋆ dz1, as the engine computes dK
     dk_limits, d_limits, p_limits = _grad_limits(dk), _grad_limits(dz1), _grad_limits(products)
 
     fig = plt.figure(figsize=(10, 3.6), facecolor="white")
