@@ -1,17 +1,23 @@
 """Training-step throughput of the cnn6 engine, a naive per-sample loop, and PyTorch.
 
-One training step = forward, backward and parameter update on one mini-batch:
-  engine  ``cnn6.training._Run.update``, the step ``cnn6.train`` runs (default recipe: Adam);
+One training step = forward, backward and parameter update on one mini-batch. All three
+implementations take the same step, plain gradient descent (the update of the book's chapter
+on the update, ``cnn6.sgd_step``), so that their figures compare like with like:
+  engine  ``cnn6.training._Run.update``, the step ``cnn6.train`` runs, with optimizer="sgd";
+          a second column times the same step with Adam, ``cnn6.train``'s default optimizer;
   naive   a first attempt written with Python loops over the samples and the window positions
-          (``naive_gradients`` and ``NaiveRun`` below), same gradients, same Adam update;
+          (``naive_gradients`` and ``NaiveRun`` below), same gradients, same update;
   torch   the same 15-parameter network in PyTorch on the CPU (conv2d, relu, max_pool2d,
-          linear, binary_cross_entropy_with_logits, an SGD step), float64 like the engine,
+          linear, binary_cross_entropy_with_logits, torch.optim.SGD), float64 like the engine,
           ``torch.set_num_threads(1)``; skipped when torch is not installed.
-Before timing, the naive gradients and torch's gradients are checked against the engine's on
-one batch. The process runs on one core with one BLAS thread. Each figure is the median of
-several repeats (samples per second, wall clock; ``--clock cpu`` for CPU time); the engine's
-and torch's repeats at every batch size take turns, so that a change in the machine's speed
-(this virtual machine's varies by up to 1.6x with its host's load) falls on them alike.
+Before timing, the script checks on one batch that the naive loop's and torch's gradients
+equal the engine's, that one SGD step lands all three on the same parameters, and that one
+Adam step of the engine equals the naive loop's. The process runs on one core with one BLAS
+thread. Each figure is the median of several repeats (samples per second, wall clock;
+``--clock cpu`` for CPU time); the engine's and torch's repeats at every batch size take turns,
+so that a change in the machine's speed (a virtual machine's varies with its host's load)
+falls on them alike. Run it on an otherwise idle machine: another process on the same core
+(a test run, a build) lowers every figure.
 
     .venv/bin/python benchmarks/bench_engine.py
     .venv/bin/python benchmarks/bench_engine.py --repeats 9 --seconds 0.5
@@ -65,6 +71,7 @@ _DEFAULTS = {k: v.default for k, v in inspect.signature(cnn6.train).parameters.i
 SETTINGS = {k: _DEFAULTS[k] for k in ("lr", "epochs", "batch_size", "optimizer", "momentum",
                                       "final_lr_fraction", "activation")}
 RATE = SETTINGS["lr"]
+OPTIMIZERS = ("sgd", SETTINGS["optimizer"])  # the like-for-like step, and train's default
 
 
 # --------------------------------------------------------------------------- the naive loop
@@ -115,10 +122,11 @@ def naive_gradients(params, X, y):
 
 
 class NaiveRun:
-    """The naive step: the gradients above, then Adam on the 15 numbers (as cnn6 does)."""
+    """The naive step: the gradients above, then "sgd" or "adam" on the 15 numbers."""
 
-    def __init__(self, params):
+    def __init__(self, params, optimizer="sgd"):
         self.params = params
+        self.optimizer = optimizer
         self.m = np.zeros(15)
         self.v = np.zeros(15)
         self.steps = 0
@@ -126,18 +134,21 @@ class NaiveRun:
     def update(self, X, y, rate):
         dK, db_c, dw, db_f = naive_gradients(self.params, X, y)
         g = np.concatenate([dK.ravel(), [db_c], dw, [db_f]])
-        self.steps += 1
-        self.m = 0.9 * self.m + 0.1 * g
-        self.v = 0.999 * self.v + 0.001 * g * g
-        m_hat = self.m / (1 - 0.9**self.steps)
-        v_hat = self.v / (1 - 0.999**self.steps)
-        theta = self.params.to_vector() - rate * m_hat / (np.sqrt(v_hat) + 1e-8)
+        if self.optimizer == "sgd":
+            theta = self.params.to_vector() - rate * g
+        else:  # Adam as cnn6 runs it: beta1 0.9, beta2 0.999, eps 1e-8
+            self.steps += 1
+            self.m = 0.9 * self.m + 0.1 * g
+            self.v = 0.999 * self.v + 0.001 * g * g
+            m_hat = self.m / (1 - 0.9**self.steps)
+            v_hat = self.v / (1 - 0.999**self.steps)
+            theta = self.params.to_vector() - rate * m_hat / (np.sqrt(v_hat) + 1e-8)
         self.params = cnn6.Params.from_vector(theta)
 
 
 # --------------------------------------------------------------------------- PyTorch
 class TorchRun:
-    """The same network in PyTorch: float64 tensors, an SGD step (lighter than Adam)."""
+    """The same network in PyTorch: float64 tensors, an SGD step."""
 
     def __init__(self, params, lr=RATE):
         def leaf(values, shape):
@@ -168,23 +179,35 @@ class TorchRun:
 
 
 # --------------------------------------------------------------------------- checks
+def engine_run(params, optimizer):
+    """The engine's training run with ``cnn6.train``'s settings and the given optimizer."""
+    return _Run(params, SETTINGS | {"optimizer": optimizer}, np.random.default_rng(1))
+
+
 def check_agreement(params, X, y, with_torch):
-    """Assert that the naive loop and torch compute the engine's gradients on one batch."""
+    """Assert that the naive loop and torch compute the engine's gradients and steps."""
+    same = functools.partial(np.allclose, rtol=1e-10, atol=1e-14)
     grads = cnn6.backward(params, cnn6.forward(params, X), y)
     want = np.concatenate([grads.kernel.ravel(), [grads.conv_bias], grads.weights, [grads.fc_bias]])
     dK, db_c, dw, db_f = naive_gradients(params, X, y)
     naive = np.concatenate([dK.ravel(), [db_c], dw, [db_f]])
-    assert np.allclose(naive, want, rtol=1e-10, atol=1e-14), (naive, want)
-    # one Adam step from the same start lands on the same parameters
-    engine_run, naive_run = _Run(params, SETTINGS, np.random.default_rng(0)), NaiveRun(params)
-    engine_run.update(X, np.asarray(y, dtype=np.float64), RATE)
-    naive_run.update(X, y, RATE)
-    assert np.allclose(engine_run.theta, naive_run.params.to_vector(), rtol=1e-10, atol=1e-14)
+    assert same(naive, want), (naive, want)
+    # one step of each optimizer from the same start lands on the same parameters
+    steps = {}
+    for optimizer in OPTIMIZERS:
+        engine, naive_run = engine_run(params, optimizer), NaiveRun(params, optimizer)
+        engine.update(X, np.asarray(y, dtype=np.float64), RATE)
+        naive_run.update(X, y, RATE)
+        assert same(engine.theta, naive_run.params.to_vector()), optimizer
+        steps[optimizer] = engine.theta
     if with_torch:
         run = TorchRun(params)
         run.loss(*TorchRun.batch(X, y)).backward()
         got = np.concatenate([leaf.grad.numpy().ravel() for leaf in run.leaves])
-        assert np.allclose(got, want, rtol=1e-10, atol=1e-14), (got, want)
+        assert same(got, want), (got, want)
+        run.optimizer.step()
+        moved = np.concatenate([leaf.detach().numpy().ravel() for leaf in run.leaves])
+        assert same(moved, steps["sgd"]), (moved, steps["sgd"])
 
 
 # --------------------------------------------------------------------------- timing
@@ -283,7 +306,10 @@ def main(argv=None) -> int:
     X, y = cnn6.make_dataset(8192, rng)
     params = cnn6.init_params(rng)
     check_agreement(params, X[:64], y[:64], with_torch)
-    print("gradients agree: naive loop and engine" + (", torch and engine" if with_torch else ""))
+    print(
+        "gradients and steps agree: naive loop and engine"
+        + (", torch and engine" if with_torch else "")
+    )
     if not with_torch:
         print("torch column skipped: torch is not installed")
     what = "wall-clock" if args.clock == "wall" else "CPU-time"
@@ -298,30 +324,37 @@ def main(argv=None) -> int:
         order = rng.permutation(len(X))
         cuts = [order[i : i + batch_size] for i in range(0, 8 * batch_size, batch_size)]
         batches = [(X[c], y_float[c]) for c in cuts]
-        engine = _Run(params, SETTINGS, np.random.default_rng(1))
-        jobs[batch_size, "engine"] = (functools.partial(engine.update, rate=RATE), batches)
+        for optimizer in OPTIMIZERS:
+            engine = engine_run(params, optimizer)
+            step = functools.partial(engine.update, rate=RATE)
+            jobs[batch_size, f"engine {optimizer}"] = (step, batches)
         if with_torch:
             torch_batches = [TorchRun.batch(Xb, yb) for Xb, yb in batches]
             jobs[batch_size, "torch"] = (TorchRun(params).update, torch_batches)
-        naive = NaiveRun(params)
+        naive = NaiveRun(params, "sgd")
         naive_jobs[batch_size, "naive"] = (functools.partial(naive.update, rate=RATE), batches)
     rates = throughputs(jobs, args.repeats, args.seconds, clock)
     rates |= throughputs(naive_jobs, min(args.repeats, 3), args.seconds, clock)
 
-    print("| batch | engine samples/s | naive samples/s | torch samples/s | engine/torch |")
-    print("|---:|---:|---:|---:|---:|")
+    adam = OPTIMIZERS[1]
+    print(
+        f"| batch | engine, SGD | engine, {adam.capitalize()} | naive loop, SGD | PyTorch, SGD "
+        "| engine / PyTorch (SGD) |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     for b in BATCH_SIZES:
-        cells = [f"{b}", f"{rates[b, 'engine']:,.0f}", f"{rates[b, 'naive']:,.0f}"]
+        cells = [f"{b}"] + [
+            f"{rates[b, key]:,.0f}" for key in ("engine sgd", f"engine {adam}", "naive")
+        ]
         if with_torch:
-            cells += [f"{rates[b, 'torch']:,.0f}", f"{rates[b, 'engine'] / rates[b, 'torch']:.1f}x"]
+            ratio = rates[b, "engine sgd"] / rates[b, "torch"]
+            cells += [f"{rates[b, 'torch']:,.0f}", f"{ratio:.1f}x"]
         else:
             cells += ["-", "-"]
         print("| " + " | ".join(cells) + " |")
     print("\nload average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print(
-        "engine and naive: Adam step (cnn6.train's default); torch: SGD step. "
-        "naive: median of at most 3 repeats."
-    )
+    print(f"samples/s; every column takes an SGD step but the second ({adam}, cnn6.train's "
+          "default). naive: median of at most 3 repeats.")
     return 0
 
 

@@ -88,12 +88,13 @@ def conv_matrix(kernel: np.ndarray, image_shape: tuple[int, int], stride: int = 
 
 
 def _conv_matrix(kernel, height, width, stride):
-    scatter = _conv_scatter(height, width, *kernel.shape, stride)  # (P, kh*kw)
-    positions = scatter.shape[0]
-    t = np.zeros(height * width * positions)
-    # put cycles through the kh*kw weights: each row of scatter (one window) receives all of them
+    kh, kw = kernel.shape
+    scatter = _conv_scatter(height, width, kh, kw, stride)  # (P, kh*kw)
+    t = np.zeros((height * width, scatter.shape[0]))
+    # put writes at flat (row-major) indices and cycles through the kh*kw weights:
+    # each row of scatter (one window) receives all of them
     t.put(scatter, kernel)
-    return t.reshape(height * width, positions)
+    return t
 
 
 def conv2d_forward(x, kernel, bias=0.0, stride=1):
@@ -114,11 +115,11 @@ def conv2d_forward(x, kernel, bias=0.0, stride=1):
 
 def _conv2d_forward(x, kernel, bias, stride):
     height, width = x.shape[-2:]
-    t = _conv_matrix(kernel, height, width, stride)
-    out_h, out_w = _out_size(height, width, *kernel.shape, stride)
+    kh, kw = kernel.shape
+    t = _conv_matrix(kernel, height, width, stride)  # (H*W, OH*OW)
     # np.dot(a, b) is a @ b for 2-d arrays, with less overhead on small ones
     z = np.dot(x.reshape(-1, height * width), t) + bias
-    return z.reshape(x.shape[:-2] + (out_h, out_w))
+    return z.reshape(x.shape[:-2] + _out_size(height, width, kh, kw, stride))
 
 
 def conv2d_backward(dout, x, kernel, stride=1):

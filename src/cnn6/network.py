@@ -10,6 +10,7 @@ the mean over the images, so each delta carries a factor 1/n.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,9 +62,8 @@ class Params:
         return cls(v[:9].reshape(3, 3).copy(), float(v[9]), v[10:14].copy(), float(v[14]))
 
 
-@dataclass(frozen=True)
-class Trace:
-    """Everything the forward pass computed, named as in the book.
+class Trace(NamedTuple):
+    """Everything the forward pass computed, named as in the book (read-only).
 
     For one image: x (6, 6), z1 and a1 (4, 4), a2 (2, 2), a3 (4,), z4 and a4 scalars ().
     For a batch of n the same with a leading axis n. ``loss`` is the mean binary
@@ -84,9 +84,8 @@ class Trace:
     y: np.ndarray | None = None
 
 
-@dataclass(frozen=True)
-class Grads:
-    """Gradients of the loss, named as in the book.
+class Grads(NamedTuple):
+    """Gradients of the loss, named as in the book (read-only).
 
     Parameter gradients under the parameters' names: kernel (3, 3), conv_bias, weights (4,),
     fc_bias. Deltas ``d`` + the quantity they are the gradient of, with its shape:

@@ -27,7 +27,13 @@ class History:
 
 
 def _grad_vector(grads) -> np.ndarray:
-    return np.concatenate((grads.kernel.ravel(), [grads.conv_bias], grads.weights, [grads.fc_bias]))
+    """The four parameter gradients as one (15,) vector, in the order of Params.to_vector."""
+    g = np.empty(15)  # filled in place: faster than concatenating four pieces
+    g[:9] = grads.kernel.ravel()
+    g[9] = grads.conv_bias
+    g[10:14] = grads.weights
+    g[14] = grads.fc_bias
+    return g
 
 
 def _evaluate(params, X, y, activation) -> tuple[float, float]:

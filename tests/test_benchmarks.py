@@ -1,0 +1,45 @@
+"""The benchmark scripts still run: a smoke test, not a measurement.
+
+Each script is run as a subprocess with the shortest settings it accepts. What is checked is
+what the scripts themselves assert (bench_engine: the naive loop's and, when installed,
+PyTorch's gradients and steps equal the engine's) and the shape of what they print; the
+figures are not asserted, because a test must not time anything (see the README's
+Performance section for the measured figures).
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run_script(name, *args):
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_bench_engine_checks_agreement_and_prints_every_batch_size():
+    out = run_script("bench_engine.py", "--repeats", "1", "--seconds", "0.01")
+    assert "gradients and steps agree: naive loop and engine" in out
+    rows = re.findall(r"^\| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| (\S+) \| (\S+) \|$",
+                      out, flags=re.MULTILINE)
+    assert [int(r[0]) for r in rows] == [1, 32, 1024], out
+    for row in rows:
+        for cell in row[1:4]:  # engine SGD, engine Adam, naive loop: samples per second
+            assert int(cell.replace(",", "")) > 0, row
+
+
+def test_bench_training_reports_each_seed_and_a_summary():
+    out = run_script("bench_training.py", "--seeds", "2", "--n-train", "200", "--n-test", "100")
+    rows = re.findall(r"^\| (\d+) \| ([01]\.\d{4}) \| \d+\.\d\d \|$", out, flags=re.MULTILINE)
+    assert [int(seed) for seed, _ in rows] == [0, 1], out
+    assert re.search(r"^\d of 2 runs reach >= 99% test accuracy; worst [01]\.\d{4}", out,
+                     flags=re.MULTILINE), out
