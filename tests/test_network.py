@@ -70,6 +70,20 @@ def test_trace_shapes_one_image_and_batch():
     assert batch.activation == "elu"
 
 
+
+def test_trace_and_grads_are_read_only_records():
+    x, y, params = cnn6.running_example()
+    trace = cnn6.forward(params, x, y)
+    grads = cnn6.backward(params, trace, y)
+    for record, field in ((trace, "z1"), (trace, "loss"), (grads, "kernel"), (grads, "dz1")):
+        with pytest.raises(AttributeError):
+            setattr(record, field, None)
+        with pytest.raises(AttributeError):
+            record.extra = 1  # no new fields either
+    assert trace._fields[:8] == ("x", "z1", "a1", "a2", "a3", "z4", "a4", "loss")
+    assert grads._fields[:4] == PARAM_FIELDS and grads._fields[4:] == DELTAS
+    assert_array_equal(grads.params().to_vector(), vector(grads))
+
 def test_running_example_by_hand_first_window():
     """The top-left entry of z1 for the running example, summed by hand from its numbers."""
     x, _, params = cnn6.running_example()
