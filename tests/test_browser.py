@@ -18,6 +18,10 @@ and must have:
 
 A screenshot of each page goes to ``_build/screenshots/`` for review.
 
+A reader may also open ``_build/html/index.html`` straight from the disk, without a server:
+the index and the pages that carry widgets, animations and the most mathematics are checked
+again through ``file://`` URLs, with every other request blocked in the same way.
+
 Independently of the chapters, a small fixture notebook (math, an exercise, the three
 animations and the network explorer) is executed with its widget state stored, built into a
 copy of the book and checked the same way, with the checks that depend on content made
@@ -373,6 +377,30 @@ def test_index_redirects_to_the_first_page(browser, site):
     finally:
         page.context.close()
     assert not log.offsite and not log.failed and not log.console, log
+
+
+# ---------------------------------------------------------------- opened from the disk
+# the pages with widgets and animations (chapters 2 and 12) and the intro (the first page)
+DISK_PAGES = [PAGES[0], "book/02_convolution", "book/12_training"]
+
+
+@pytest.fixture(scope="session")
+def disk_site(site):
+    """The same build (``site`` builds it) as a ``file://`` URL, with no server."""
+    return (ROOT / "_build" / "html").as_uri() + "/"
+
+
+@pytest.mark.parametrize("path", DISK_PAGES)
+def test_page_opened_from_disk(browser, disk_site, path):
+    assert path in PAGES
+    result = check_page(browser, disk_site, f"{path}.html",
+                        SCREENSHOTS / ("file_" + screenshot_name(path)))
+    assert result["math"] > 0, f"{path}: no mathematics found"
+    assert not result["problems"], f"{path} from disk:\n  " + "\n  ".join(result["problems"])
+
+
+def test_index_opened_from_disk_redirects_to_the_first_page(browser, disk_site):
+    test_index_redirects_to_the_first_page(browser, disk_site)
 
 
 # ---------------------------------------------------------------- the fixture page
