@@ -455,6 +455,19 @@ def _diagnose(got, expected, variants: Sequence[Variant], args, rules=()) -> str
     return None
 
 
+def _expect(what, case, got, label, expected, variants, fallback, rules=()) -> np.ndarray:
+    """``got`` as an array; unless it equals ``expected``, fail with the diff and a hint.
+
+    The hint is the one :func:`_diagnose` finds, else ``fallback`` (how to get it right).
+    """
+    __tracebackhide__ = True  # noqa: F841
+    got = _as_array(got, what, case, label)
+    if not _close(got, expected):
+        hint = _diagnose(got, expected, variants, case.args, rules)
+        _fail(what, case, _diff_lines(label, expected, got), hint or fallback)
+    return got
+
+
 class _Forbidden(AssertionError):
     """Raised when the student's function calls the engine function it is compared with."""
 
@@ -642,14 +655,9 @@ def check_conv2d_forward(student_fn, hidden=False, seed=None) -> None:
 
     def judge(case, got):
         __tracebackhide__ = True  # noqa: F841
-        got = _as_array(got, what, case, "z")
-        expected = _conv(*case.args)
-        if _close(got, expected):
-            return
-        hint = _diagnose(got, expected, _CONV_VARIANTS, case.args, rules)
-        _fail(what, case, _diff_lines("z", expected, got),
-              hint or "work out one window by hand (chapter Convolution does z1[0, 0]) and "
-              "compare it with your entry.")
+        _expect(what, case, got, "z", _conv(*case.args), _CONV_VARIANTS,
+                "work out one window by hand (chapter Convolution does z1[0, 0]) and "
+                "compare it with your entry.", rules)
 
     public, hidden_cases = _conv_cases(hidden, seed)
     run = _Rules(what, ("conv2d_forward", "conv_matrix"), error_hint=_conv_error_hint)
@@ -812,12 +820,9 @@ def check_maxpool2d_forward(student_fn, hidden=False, seed=None) -> None:
         __tracebackhide__ = True  # noqa: F841
         out, idx = _unpack(got, what, case, "(out, pool_idx)", "tuple_out_idx")
         expected_out, expected_idx = _pool(*case.args)
-        out = _as_array(out, what, case, "out")
-        if not _close(out, expected_out):
-            hint = _diagnose(out, expected_out, _POOL_OUT_VARIANTS, case.args, [_pool_size_rule])
-            _fail(what, case, _diff_lines("out", expected_out, out),
-                  hint or "take np.max of each window a[r:r + size, c:c + size], with "
-                  "r = i * stride and c = j * stride.")
+        _expect(what, case, out, "out", expected_out, _POOL_OUT_VARIANTS,
+                "take np.max of each window a[r:r + size, c:c + size], with "
+                "r = i * stride and c = j * stride.", [_pool_size_rule])
         idx = _as_array(idx, what, case, "pool_idx", integer=True)
         if idx.shape != expected_idx.shape:
             hint = HINTS["pool_idx_shape"] if idx.ndim == expected_idx.ndim + 1 else None
@@ -952,15 +957,11 @@ def check_maxpool2d_backward(student_fn, hidden=False, seed=None) -> None:
     def judge(case, got):
         __tracebackhide__ = True  # noqa: F841
         dout, a, size, stride = case.args
-        got = _as_array(got, what, case, "da")
         _, pool_idx = _pool(a, size, stride)
         expected = layers.maxpool2d_backward(dout, pool_idx, a.shape)
-        if _close(got, expected):
-            return
-        hint = _diagnose(got, expected, _ROUTE_VARIANTS, case.args, rules)
-        _fail(what, case, _diff_lines("da", expected, got),
-              hint or "da[r, c] is the sum of dout[i, j] over the windows (i, j) whose maximum "
-              "is at (r, c); zero where no window's maximum is.")
+        _expect(what, case, got, "da", expected, _ROUTE_VARIANTS,
+                "da[r, c] is the sum of dout[i, j] over the windows (i, j) whose maximum "
+                "is at (r, c); zero where no window's maximum is.", rules)
 
     public, hidden_cases = _route_cases(hidden, seed)
     _run(_Rules(what, ("maxpool2d_backward",)), student_fn, public, hidden_cases, judge)
@@ -1021,17 +1022,15 @@ def check_relu_backward(student_fn, hidden=False, seed=None) -> None:
     seed = _check_options(hidden, seed)
     what = "relu_backward"
 
+    def shape(got, expected, args):
+        if got.shape != expected.shape:
+            return f"dz has the shape of z, {_entries(expected.shape)}."
+        return None
+
     def judge(case, got):
         __tracebackhide__ = True  # noqa: F841
-        got = _as_array(got, what, case, "dz")
-        expected = layers.relu_backward(*case.args)
-        if _close(got, expected):
-            return
-        hint = _diagnose(got, expected, _RELU_VARIANTS, case.args)
-        if hint is None and got.shape != expected.shape:
-            hint = f"dz has the shape of z, {_entries(expected.shape)}."
-        _fail(what, case, _diff_lines("dz", expected, got),
-              hint or "dz[i, j] is dout[i, j] where z[i, j] > 0 and 0 elsewhere.")
+        _expect(what, case, got, "dz", layers.relu_backward(*case.args), _RELU_VARIANTS,
+                "dz[i, j] is dout[i, j] where z[i, j] > 0 and 0 elsewhere.", (shape,))
 
     public, hidden_cases = _relu_cases(hidden, seed)
     run = _Rules(what, ("relu_backward", "activation_backward"))
@@ -1132,18 +1131,11 @@ def check_conv2d_kernel_grad(student_fn, hidden=False, seed=None) -> None:
         __tracebackhide__ = True  # noqa: F841
         dk, db = _unpack(got, what, case, "(dkernel, dbias)", "tuple_dk_db")
         expected_dk, expected_db = _kgrad(*case.args)
-        dk = _as_array(dk, what, case, "dkernel")
-        if not _close(dk, expected_dk):
-            hint = _diagnose(dk, expected_dk, _DK_VARIANTS, case.args, rules)
-            _fail(what, case, _diff_lines("dkernel", expected_dk, dk),
-                  hint or "dkernel[u, v] = sum over i, j of x[i + u, j + v] * dz[i, j]: the block "
-                  "of x that starts at (u, v), the size of dz, times dz, summed.")
-        db = _as_array(db, what, case, "dbias")
-        expected_db = np.asarray(expected_db)
-        if not _close(db, expected_db):
-            hint = _diagnose(db, expected_db, _DB_VARIANTS, case.args)
-            _fail(what, case, _diff_lines("dbias", expected_db, db),
-                  hint or "dbias is the sum of every entry of dz.")
+        _expect(what, case, dk, "dkernel", expected_dk, _DK_VARIANTS,
+                "dkernel[u, v] = sum over i, j of x[i + u, j + v] * dz[i, j]: the block "
+                "of x that starts at (u, v), the size of dz, times dz, summed.", rules)
+        _expect(what, case, db, "dbias", np.asarray(expected_db), _DB_VARIANTS,
+                "dbias is the sum of every entry of dz.")
 
     public, hidden_cases = _kgrad_cases(hidden, seed)
     _run(_Rules(what, ("conv2d_backward",)), student_fn, public, hidden_cases, judge)
