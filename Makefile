@@ -153,3 +153,4 @@ distclean: clean
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_widgets.py

@@ -1,4 +1,4 @@
-"""The benchmark scripts still run: a smoke test, not a measurement.
+"""The three benchmark scripts still run: a smoke test, not a measurement.
 
 Each script is run as a subprocess with the shortest settings it accepts. What is checked is
 what the scripts themselves assert (bench_engine: the naive loop's and, when installed,
@@ -43,3 +43,19 @@ def test_bench_training_reports_each_seed_and_a_summary():
     assert [int(seed) for seed, _ in rows] == [0, 1], out
     assert re.search(r"^\d of 2 runs reach >= 99% test accuracy; worst [01]\.\d{4}", out,
                      flags=re.MULTILINE), out
+
+
+def test_bench_widgets_times_every_explorer():
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_widgets.py"), "4"],
+        capture_output=True, text=True, timeout=300,
+    )
+    out = result.stdout
+    for name in ("explore_data", "explore_convolution", "explore_maxpool",
+                 "explore_network (square moves)", "explore_network (learning rate)"):
+        assert re.search(rf"^  {re.escape(name)} +median +\d+\.\d ms", out, re.MULTILINE), out
+    verdict = re.search(r"^slowest median redraw: .* (within|OVER) the 100 ms budget$", out,
+                        re.MULTILINE)
+    assert verdict, out + result.stderr
+    # the exit status follows the script's own verdict (which is a figure, not this test's)
+    assert result.returncode == (0 if verdict.group(1) == "within" else 1), result.stderr
