@@ -336,15 +336,15 @@ def main(argv=None) -> int:
     rates = throughputs(jobs, args.repeats, args.seconds, clock)
     rates |= throughputs(naive_jobs, min(args.repeats, 3), args.seconds, clock)
 
-    adam = OPTIMIZERS[1]
+    default = OPTIMIZERS[1]  # cnn6.train's optimizer
     print(
-        f"| batch | engine, SGD | engine, {adam.capitalize()} | naive loop, SGD | PyTorch, SGD "
+        f"| batch | engine, SGD | engine, {default.capitalize()} | naive loop, SGD | PyTorch, SGD "
         "| engine / PyTorch (SGD) |"
     )
     print("|---:|---:|---:|---:|---:|---:|")
     for b in BATCH_SIZES:
         cells = [f"{b}"] + [
-            f"{rates[b, key]:,.0f}" for key in ("engine sgd", f"engine {adam}", "naive")
+            f"{rates[b, key]:,.0f}" for key in ("engine sgd", f"engine {default}", "naive")
         ]
         if with_torch:
             ratio = rates[b, "engine sgd"] / rates[b, "torch"]
@@ -353,8 +353,10 @@ def main(argv=None) -> int:
             cells += ["-", "-"]
         print("| " + " | ".join(cells) + " |")
     print("\nload average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print(f"samples/s; every column takes an SGD step but the second ({adam}, cnn6.train's "
-          "default). naive: median of at most 3 repeats.")
+    print(
+        f"samples/s; every column takes an SGD step but the second ({default}, cnn6.train's "
+        "default). naive: median of at most 3 repeats."
+    )
     return 0
 
 
