@@ -36,7 +36,7 @@ from matplotlib.gridspec import GridSpec
 
 from . import _checks
 from .display import CMAPS, Matrix, Row, _colour, _text_colour, fmt, plot_matrix, show_row
-from .layers import _conv2d_forward
+from .layers import _conv2d_forward, _maxpool2d_backward, _maxpool2d_forward
 
 __all__ = ["JSAnimation", "animate_convolution", "animate_kernel_gradient", "animate_maxpool"]
 
@@ -244,11 +244,7 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
     k_limits = _value_limits(kernel)
     p_limits = _value_limits(products)
 
-    fig = plt.figure(figsize=(10, 3.6), facecolor="white")
-    grid = GridSpec(1, 4, figure=fig, width_ratios=[x.shape[1], kw, kw, ow], wspace=0.3,
-                    left=0.03, right=0.99, top=0.85, bottom=0.08)
-    axes = [fig.add_subplot(grid[0, k]) for k in range(4)]
-    cells = [(i, j) for i in range(oh) for j in range(ow)]
+    fig, axes, cells = _sliding_figure(x.shape[1], kw, (oh, ow))
 
     def draw(frame):
         for ax in axes:
@@ -258,8 +254,7 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
         window = None if final else _window_mask(x.shape, i, j, kh, kw)
         plot_matrix(axes[0], x, "x", digits=digits, highlight=window)
         plot_matrix(axes[1], kernel, "K", digits=digits, vmin=k_limits[0], vmax=k_limits[1])
-        filled = np.zeros((oh, ow), dtype=bool)
-        filled.flat[: len(cells) if final else frame + 1] = True
+        filled = _first_cells((oh, ow), len(cells) if final else frame + 1)
         if final:
             axes[2].set_axis_off()
             axes[2].text(0.5, 0.5, f"z1 = x ⋆ K + b\nb = {fmt(bias, digits)}", ha="center",
@@ -308,11 +303,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
     dk = _conv2d_forward(x, dz1, 0.0, 1)  # x ⋆ dz1, as the engine computes dK
     dk_limits, d_limits, p_limits = _grad_limits(dk), _grad_limits(dz1), _grad_limits(products)
 
-    fig = plt.figure(figsize=(10, 3.6), facecolor="white")
-    grid = GridSpec(1, 4, figure=fig, width_ratios=[x.shape[1], ow, ow, kw], wspace=0.3,
-                    left=0.03, right=0.99, top=0.85, bottom=0.08)
-    axes = [fig.add_subplot(grid[0, k]) for k in range(4)]
-    cells = [(u, v) for u in range(kh) for v in range(kw)]
+    fig, axes, cells = _sliding_figure(x.shape[1], ow, (kh, kw))
 
     def draw(frame):
         for ax in axes:
@@ -322,8 +313,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
         window = None if final else _window_mask(x.shape, u, v, oh, ow)
         plot_matrix(axes[0], x, "x", digits=digits, highlight=window)
         plot_matrix(axes[1], dz1, "dz1", kind="grad", digits=digits, vmax=d_limits[1])
-        filled = np.zeros((kh, kw), dtype=bool)
-        filled.flat[: len(cells) if final else frame + 1] = True
+        filled = _first_cells((kh, kw), len(cells) if final else frame + 1)
         if final:
             axes[2].set_axis_off()
             axes[2].text(0.5, 0.5, "dK = x ⋆ dz1", ha="center", va="center", fontsize=10,
@@ -369,17 +359,10 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
     digits, interval, dpi = _check_common(digits, interval, dpi)
 
     windows = [(p, q) for p in range(ph) for q in range(pw)]
-    winners, a2 = {}, np.zeros((ph, pw))
-    for p, q in windows:
-        block = a1[2 * p:2 * p + 2, 2 * q:2 * q + 2]
-        k = int(np.argmax(block))  # the first maximum in row-major order
-        winners[p, q] = (2 * p + k // 2, 2 * q + k % 2)
-        a2[p, q] = block.flat[k]
-    da1 = None
-    if da2 is not None:
-        da1 = np.zeros_like(a1)
-        for (p, q), (r, c) in winners.items():
-            da1[r, c] = da2[p, q]
+    # the engine's max-pool: a2, and where each window's maximum sits in a1 (flat index)
+    a2, pool_idx = _maxpool2d_forward(a1, 2, 2)
+    winners = {w: divmod(int(pool_idx[w]), a1.shape[1]) for w in windows}  # (row, column)
+    da1 = None if da2 is None else _maxpool2d_backward(da2, pool_idx, a1.shape)
     a_limits = _value_limits(a1)
 
     panels = 2 if da2 is None else 4
@@ -400,8 +383,7 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
             won[winners[w]] = True
         plot_matrix(axes[0], a1, "a1", digits=digits, highlight=won, vmin=a_limits[0],
                     vmax=a_limits[1])
-        filled = np.zeros((ph, pw), dtype=bool)
-        filled.flat[:done] = True
+        filled = _first_cells((ph, pw), done)
         _plot_partial(axes[1], a2, filled, "a2", "value", digits, a_limits)
         if not final:
             _box(axes[0], 2 * p, 2 * q, 2, 2, "#1f2328")
@@ -446,4 +428,24 @@ def _routed(shape, winners, windows):
     mask = np.zeros(shape, dtype=bool)
     for p, q in windows:
         mask[2 * p:2 * p + 2, 2 * q:2 * q + 2] = True
+    return mask
+
+
+def _sliding_figure(width, slider_width, out_shape):
+    """Four panels for a matrix sliding over x: x (``width`` columns), the sliding matrix,
+    the window's products with it (both ``slider_width``), and the output (``out_shape``).
+    Returns (figure, axes, the output's cells in the order the frames fill them)."""
+    fig = plt.figure(figsize=(10, 3.6), facecolor="white")
+    grid = GridSpec(1, 4, figure=fig, width_ratios=[width, slider_width, slider_width,
+                                                    out_shape[1]],
+                    wspace=0.3, left=0.03, right=0.99, top=0.85, bottom=0.08)
+    axes = [fig.add_subplot(grid[0, k]) for k in range(4)]
+    cells = [(i, j) for i in range(out_shape[0]) for j in range(out_shape[1])]
+    return fig, axes, cells
+
+
+def _first_cells(shape, count):
+    """A boolean mask of ``shape`` with its first ``count`` cells (row-major) set."""
+    mask = np.zeros(shape, dtype=bool)
+    mask.flat[:count] = True
     return mask
