@@ -16,18 +16,24 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def run_script(name, *args):
-    result = subprocess.run(
+    """Run benchmarks/``name`` with ``args``; the finished process (stdout, returncode)."""
+    return subprocess.run(
         [sys.executable, str(BENCHMARKS / name), *args],
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def output_of(name, *args):
+    """What the script prints, once it has exited with status 0."""
+    result = run_script(name, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_bench_engine_checks_agreement_and_prints_every_batch_size():
-    out = run_script("bench_engine.py", "--repeats", "1", "--seconds", "0.01")
+    out = output_of("bench_engine.py", "--repeats", "1", "--seconds", "0.01")
     assert "gradients and steps agree: naive loop and engine" in out
     rows = re.findall(r"^\| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| (\S+) \| (\S+) \|$",
                       out, flags=re.MULTILINE)
@@ -38,7 +44,7 @@ def test_bench_engine_checks_agreement_and_prints_every_batch_size():
 
 
 def test_bench_training_reports_each_seed_and_a_summary():
-    out = run_script("bench_training.py", "--seeds", "2", "--n-train", "200", "--n-test", "100")
+    out = output_of("bench_training.py", "--seeds", "2", "--n-train", "200", "--n-test", "100")
     rows = re.findall(r"^\| (\d+) \| ([01]\.\d{4}) \| \d+\.\d\d \|$", out, flags=re.MULTILINE)
     assert [int(seed) for seed, _ in rows] == [0, 1], out
     assert re.search(r"^\d of 2 runs reach >= 99% test accuracy; worst [01]\.\d{4}", out,
@@ -46,10 +52,7 @@ def test_bench_training_reports_each_seed_and_a_summary():
 
 
 def test_bench_widgets_times_every_explorer():
-    result = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_widgets.py"), "4"],
-        capture_output=True, text=True, timeout=300,
-    )
+    result = run_script("bench_widgets.py", "4")
     out = result.stdout
     for name in ("explore_data", "explore_convolution", "explore_maxpool",
                  "explore_network (square moves)", "explore_network (learning rate)"):

@@ -370,13 +370,18 @@ def test_page(browser, site, path):
     assert not result["problems"], f"{path}:\n  " + "\n  ".join(result["problems"])
 
 
-def test_index_redirects_to_the_first_page(browser, site):
-    page, log = open_page(browser, site, "index.html")
+def check_redirect(browser, base):
+    """index.html at ``base`` sends the reader to the first page, with nothing failing."""
+    page, log = open_page(browser, base, "index.html")
     try:
         page.wait_for_url(f"**/{PAGES[0]}.html", timeout=15_000)
     finally:
         page.context.close()
     assert not log.offsite and not log.failed and not log.console, log
+
+
+def test_index_redirects_to_the_first_page(browser, site):
+    check_redirect(browser, site)
 
 
 # ---------------------------------------------------------------- opened from the disk
@@ -400,7 +405,7 @@ def test_page_opened_from_disk(browser, disk_site, path):
 
 
 def test_index_opened_from_disk_redirects_to_the_first_page(browser, disk_site):
-    test_index_redirects_to_the_first_page(browser, disk_site)
+    check_redirect(browser, disk_site)
 
 
 # ---------------------------------------------------------------- the fixture page
