@@ -55,6 +55,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _cli import positive  # noqa: E402
 
 import cnn6  # noqa: E402
 from cnn6.training import _Run  # noqa: E402
@@ -282,8 +283,8 @@ def machine_description():
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed repeats per figure")
-    parser.add_argument("--seconds", type=float, default=0.3, help="length of one repeat")
+    parser.add_argument("--repeats", type=positive(int), default=7, help="timed repeats per figure")
+    parser.add_argument("--seconds", type=positive(float), default=0.3, help="length of one repeat")
     parser.add_argument(
         "--clock",
         choices=("wall", "cpu"),

@@ -34,6 +34,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _cli import positive  # noqa: E402
 
 import cnn6  # noqa: E402
 
@@ -82,9 +83,9 @@ def summarize(results, target=TARGET_ACCURACY) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=20, help="run seeds 0 .. SEEDS-1")
-    parser.add_argument("--n-train", type=int, default=4000)
-    parser.add_argument("--n-test", type=int, default=2000)
+    parser.add_argument("--seeds", type=positive(int), default=20, help="run seeds 0 .. SEEDS-1")
+    parser.add_argument("--n-train", type=positive(int), default=4000)
+    parser.add_argument("--n-test", type=positive(int), default=2000)
     args = parser.parse_args(argv)
 
     print(f"cnn6 {cnn6.__version__}, numpy {np.__version__}; default recipe of cnn6.train")

@@ -12,6 +12,7 @@ budget.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -19,6 +20,8 @@ import sys
 import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+from _cli import positive  # noqa: E402
 
 from cnn6 import widgets  # noqa: E402
 
@@ -71,4 +74,7 @@ def main(n=50):
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 50))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=positive(int), default=50,
+                        help="changes per control (default 50)")
+    sys.exit(main(parser.parse_args().n))

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -62,3 +64,20 @@ def test_bench_widgets_times_every_explorer():
     assert verdict, out + result.stderr
     # the exit status follows the script's own verdict (which is a figure, not this test's)
     assert result.returncode == (0 if verdict.group(1) == "within" else 1), result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, args, argument, expected",
+    [
+        ("bench_engine.py", ["--repeats", "0"], "--repeats", "expected a number > 0, got 0"),
+        ("bench_engine.py", ["--seconds", "-1"], "--seconds", "expected a number > 0, got -1"),
+        ("bench_engine.py", ["--repeats", "many"], "--repeats", "expected int, got 'many'"),
+        ("bench_training.py", ["--seeds", "0"], "--seeds", "expected a number > 0, got 0"),
+        ("bench_training.py", ["--n-train", "1.5"], "--n-train", "expected int, got '1.5'"),
+        ("bench_widgets.py", ["0"], "n", "expected a number > 0, got 0"),
+    ],
+)
+def test_bad_arguments_are_named_and_refused(name, args, argument, expected):
+    result = run_script(name, *args)
+    assert result.returncode == 2, result.stdout
+    assert f"argument {argument}: {expected}" in result.stderr, result.stderr
