@@ -107,6 +107,7 @@ pdf: $(STAMP) tex
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 # The engine tests, the coursework tests (which generate and grade the assignments: hence
 # `coursework`) and the book build test, then every notebook against its stored outputs

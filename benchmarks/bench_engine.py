@@ -69,8 +69,18 @@ except ImportError:
 BATCH_SIZES = (1, 32, 1024)
 # cnn6.train's defaults, as _Run receives them (read from its signature, so they cannot drift)
 _DEFAULTS = {k: v.default for k, v in inspect.signature(cnn6.train).parameters.items()}
-SETTINGS = {k: _DEFAULTS[k] for k in ("lr", "epochs", "batch_size", "optimizer", "momentum",
-                                      "final_lr_fraction", "activation")}
+SETTINGS = {
+    k: _DEFAULTS[k]
+    for k in (
+        "lr",
+        "epochs",
+        "batch_size",
+        "optimizer",
+        "momentum",
+        "final_lr_fraction",
+        "activation",
+    )
+}
 RATE = SETTINGS["lr"]
 OPTIMIZERS = ("sgd", SETTINGS["optimizer"])  # the like-for-like step, and train's default
 

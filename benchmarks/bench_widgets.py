@@ -48,17 +48,30 @@ def main(n=50):
         ("explore_convolution", widgets.explore_convolution(), "K00", [0.1, 0.2, 0.3, 0.4]),
         ("explore_maxpool", widgets.explore_maxpool(), "col", [0, 1, 2, 3]),
         ("explore_network (square moves)", widgets.explore_network(), "col", [0, 1, 2, 3]),
-        ("explore_network (noise range)", widgets.explore_network(), "noise_range",
-         [(0.0, 1.0), (-0.5, 1.0), (0.0, 0.5), (0.2, 0.8)]),
-        ("explore_network (square_value)", widgets.explore_network(), "square_value",
-         [0.5, 1.0, 1.5, 2.0]),
-        ("explore_network (kernel weight)", widgets.explore_network(), "K11",
-         [-0.5, 0.0, 0.5, 1.0]),
-        ("explore_network (learning rate)", widgets.explore_network(), "lr",
-         [0.1, 0.5, 1.0, 2.0]),
+        (
+            "explore_network (noise range)",
+            widgets.explore_network(),
+            "noise_range",
+            [(0.0, 1.0), (-0.5, 1.0), (0.0, 0.5), (0.2, 0.8)],
+        ),
+        (
+            "explore_network (square_value)",
+            widgets.explore_network(),
+            "square_value",
+            [0.5, 1.0, 1.5, 2.0],
+        ),
+        (
+            "explore_network (kernel weight)",
+            widgets.explore_network(),
+            "K11",
+            [-0.5, 0.0, 0.5, 1.0],
+        ),
+        ("explore_network (learning rate)", widgets.explore_network(), "lr", [0.1, 0.5, 1.0, 2.0]),
     ]
-    print(f"cnn6 explorer redraw, median of {n} changes ({platform.python_implementation()} "
-          f"{platform.python_version()}, {platform.machine()})")
+    print(
+        f"cnn6 explorer redraw, median of {n} changes ({platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.machine()})"
+    )
     worst = 0.0
     for name, explorer, control, values in cases:
         median, longest = time_changes(explorer, control, values, n)
@@ -66,8 +79,10 @@ def main(n=50):
         print(f"  {name:<36} median {median:6.1f} ms   max {longest:6.1f} ms")
     start = time.perf_counter()
     widgets.explore_training()
-    print(f"  {'explore_training (train button)':<36} one run {time.perf_counter() - start:5.2f} s"
-          " (400 images, 30 epochs; not a redraw)")
+    print(
+        f"  {'explore_training (train button)':<36} one run {time.perf_counter() - start:5.2f} s"
+        " (400 images, 30 epochs; not a redraw)"
+    )
     verdict = "within" if worst < BUDGET_MS else "OVER"
     print(f"slowest median redraw: {worst:.1f} ms, {verdict} the {BUDGET_MS:.0f} ms budget")
     return 0 if worst < BUDGET_MS else 1
@@ -75,6 +90,7 @@ def main(n=50):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("n", nargs="?", type=positive(int), default=50,
-                        help="changes per control (default 50)")
+    parser.add_argument(
+        "n", nargs="?", type=positive(int), default=50, help="changes per control (default 50)"
+    )
     sys.exit(main(parser.parse_args().n))

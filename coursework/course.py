@@ -73,8 +73,11 @@ def build(out: Path, source: Path = SOURCE) -> dict[str, Path]:
     shutil.copy(CONFIG, course / "nbgrader_config.py")
     for name in ("source", "release"):
         shutil.rmtree(course / name, ignore_errors=True)
-    shutil.copytree(source, course / "source",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        source,
+        course / "source",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     shutil.rmtree(student, ignore_errors=True)
     student.mkdir(parents=True)
     api = _api(course)
@@ -136,8 +139,14 @@ def grade(submissions: Path, course: Path, feedback: bool = False) -> list[dict]
     with Gradebook(api.coursedir.db_url) as gradebook:
         for student_id, aid, _ in handed_in:
             submission = gradebook.find_submission(aid, student_id)
-            rows.append({"student": student_id, "assignment": aid,
-                         "score": submission.score, "max_score": submission.max_score})
+            rows.append(
+                {
+                    "student": student_id,
+                    "assignment": aid,
+                    "score": submission.score,
+                    "max_score": submission.max_score,
+                }
+            )
     with open(course / "scores.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["student", "assignment", "score", "max_score"])
         writer.writeheader()

@@ -137,13 +137,29 @@ def naive_one(kernel, conv_bias, weights, fc_bias, x, y, activation):
                 for v in range(3):
                     dkernel[u, v] += x[i + u][j + v] * dz1[i, j]
                     dx[i + u, j + v] += kernel[u][v] * dz1[i, j]
-    pool_idx = np.array([[where[pi, pj][0] * 4 + where[pi, pj][1] for pj in range(2)]
-                         for pi in range(2)])  # fmt: skip
+    pool_idx = np.array(
+        [[where[pi, pj][0] * 4 + where[pi, pj][1] for pj in range(2)] for pi in range(2)]
+    )
     return dict(
-        z1=z1, a1=a1, a2=a2, a3=np.array(a3), z4=z4, a4=a4, loss=loss, pool_idx=pool_idx,
-        dz4=dz4, da3=da3, da2=da2, da1=da1, dz1=dz1, dx=dx,
-        kernel=dkernel, conv_bias=dconv_bias, weights=dweights, fc_bias=dfc_bias,
-    )  # fmt: skip
+        z1=z1,
+        a1=a1,
+        a2=a2,
+        a3=np.array(a3),
+        z4=z4,
+        a4=a4,
+        loss=loss,
+        pool_idx=pool_idx,
+        dz4=dz4,
+        da3=da3,
+        da2=da2,
+        da1=da1,
+        dz1=dz1,
+        dx=dx,
+        kernel=dkernel,
+        conv_bias=dconv_bias,
+        weights=dweights,
+        fc_bias=dfc_bias,
+    )
 
 
 def naive_network(kernel, conv_bias, weights, fc_bias, X, y, activation="relu"):

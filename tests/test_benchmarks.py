@@ -37,8 +37,11 @@ def output_of(name, *args):
 def test_bench_engine_checks_agreement_and_prints_every_batch_size():
     out = output_of("bench_engine.py", "--repeats", "1", "--seconds", "0.01")
     assert "gradients and steps agree: naive loop and engine" in out
-    rows = re.findall(r"^\| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| (\S+) \| (\S+) \|$",
-                      out, flags=re.MULTILINE)
+    rows = re.findall(
+        r"^\| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| (\S+) \| (\S+) \|$",
+        out,
+        flags=re.MULTILINE,
+    )
     assert [int(r[0]) for r in rows] == [1, 32, 1024], out
     for row in rows:
         for cell in row[1:4]:  # engine SGD, engine Adam, naive loop: samples per second
@@ -49,18 +52,25 @@ def test_bench_training_reports_each_seed_and_a_summary():
     out = output_of("bench_training.py", "--seeds", "2", "--n-train", "200", "--n-test", "100")
     rows = re.findall(r"^\| (\d+) \| ([01]\.\d{4}) \| \d+\.\d\d \|$", out, flags=re.MULTILINE)
     assert [int(seed) for seed, _ in rows] == [0, 1], out
-    assert re.search(r"^\d of 2 runs reach >= 99% test accuracy; worst [01]\.\d{4}", out,
-                     flags=re.MULTILINE), out
+    assert re.search(
+        r"^\d of 2 runs reach >= 99% test accuracy; worst [01]\.\d{4}", out, flags=re.MULTILINE
+    ), out
 
 
 def test_bench_widgets_times_every_explorer():
     result = run_script("bench_widgets.py", "4")
     out = result.stdout
-    for name in ("explore_data", "explore_convolution", "explore_maxpool",
-                 "explore_network (square moves)", "explore_network (learning rate)"):
+    for name in (
+        "explore_data",
+        "explore_convolution",
+        "explore_maxpool",
+        "explore_network (square moves)",
+        "explore_network (learning rate)",
+    ):
         assert re.search(rf"^  {re.escape(name)} +median +\d+\.\d ms", out, re.MULTILINE), out
-    verdict = re.search(r"^slowest median redraw: .* (within|OVER) the 100 ms budget$", out,
-                        re.MULTILINE)
+    verdict = re.search(
+        r"^slowest median redraw: .* (within|OVER) the 100 ms budget$", out, re.MULTILINE
+    )
     assert verdict, out + result.stderr
     # the exit status follows the script's own verdict (which is a figure, not this test's)
     assert result.returncode == (0 if verdict.group(1) == "within" else 1), result.stderr

@@ -58,8 +58,17 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "_build", "dist", "node_modules", ".ipynb_checkpoints", "__pycache__",
-    ".pytest_cache", ".hypothesis", ".ruff_cache", "*.egg-info",
+    ".git",
+    ".venv",
+    "_build",
+    "dist",
+    "node_modules",
+    ".ipynb_checkpoints",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    "*.egg-info",
 )
 FIXTURE_PAGE = "book/browser_fixture"
 
@@ -80,8 +89,9 @@ def toc_pages(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
                 walk(item)
 
     walk({k: v for k, v in toc.items() if k != "root"})
-    return [str(Path(p).with_suffix("")) if Path(p).suffix in (".md", ".ipynb") else p
-            for p in pages]
+    return [
+        str(Path(p).with_suffix("")) if Path(p).suffix in (".md", ".ipynb") else p for p in pages
+    ]
 
 
 PAGES = toc_pages()
@@ -107,15 +117,21 @@ def _build(source: Path) -> Path:
     if not jupyter_book.is_file():
         pytest.fail(f"jupyter-book is not installed beside {sys.executable}")
     if not (source / "_vendor" / ".installed").is_file():
-        pytest.fail(f"{source / '_vendor'} is missing: run `make vendor` (the book's browser "
-                    "assets, from npm)")
+        pytest.fail(
+            f"{source / '_vendor'} is missing: run `make vendor` (the book's browser "
+            "assets, from npm)"
+        )
     result = subprocess.run(
         [str(jupyter_book), "build", str(source), "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=1200,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     if result.returncode != 0:
-        pytest.fail(f"jupyter-book build {source} failed ({result.returncode}):\n"
-                    f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        pytest.fail(
+            f"jupyter-book build {source} failed ({result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     return source / "_build" / "html"
 
 
@@ -128,9 +144,18 @@ class Server:
             self.port = s.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}/"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(self.port),
-             "--directory", str(folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                str(self.port),
+                "--directory",
+                str(folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
         while True:
@@ -185,13 +210,22 @@ def open_page(browser, base: str, path: str):
             r.abort()
 
     context.route("**/*", route)
-    page.on("console", lambda m: m.type == "error" and log.console.append(
-        f"{m.text[:300]} ({m.location.get('url', '')[-80:]})"))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and log.console.append(f"{m.text[:300]} ({m.location.get('url', '')[-80:]})")
+        ),
+    )
     page.on("pageerror", lambda e: log.console.append(f"uncaught: {str(e)[:300]}"))
-    page.on("requestfailed", lambda r: r.url.startswith(base) and log.failed.append(
-        f"{r.url[:200]}: {r.failure}"))
-    page.on("response", lambda r: r.status >= 400 and log.failed.append(
-        f"{r.url[:200]}: HTTP {r.status}"))
+    page.on(
+        "requestfailed",
+        lambda r: r.url.startswith(base) and log.failed.append(f"{r.url[:200]}: {r.failure}"),
+    )
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and log.failed.append(f"{r.url[:200]}: HTTP {r.status}"),
+    )
     page.goto(base + path, wait_until="load", timeout=60_000)
     page.wait_for_load_state("networkidle", timeout=60_000)
     return page, log
@@ -299,8 +333,9 @@ def check_animations(page) -> tuple[int, list[str]]:
         img = anim.locator("img").first
         slider = anim.locator("input.anim-slider").first
         try:
-            page.wait_for_function("e => e.getAttribute('src')", arg=img.element_handle(),
-                                   timeout=10_000)
+            page.wait_for_function(
+                "e => e.getAttribute('src')", arg=img.element_handle(), timeout=10_000
+            )
         except Exception:
             problems.append(f"animation {k} shows no frame")
             continue
@@ -308,8 +343,8 @@ def check_animations(page) -> tuple[int, list[str]]:
         anim.locator('button[title="Play"]').click()
         try:
             page.wait_for_function(
-                "([s, v]) => s.value !== v", arg=[slider.element_handle(), frame0],
-                timeout=10_000)
+                "([s, v]) => s.value !== v", arg=[slider.element_handle(), frame0], timeout=10_000
+            )
         except Exception:
             problems.append(f"animation {k} does not advance when played")
         else:
@@ -348,10 +383,17 @@ def check_page(browser, base: str, path: str, shot: Path) -> dict:
     problems += [f"off-site request: {url}" for url in log.offsite]
     problems += [f"failed request: {what}" for what in log.failed]
     problems += [f"console: {what}" for what in log.console]
-    return {"problems": problems, "images": images["count"], "math": math["count"],
-            "solutions": n_solutions, "animations": n_animations, "widgets": widgets["views"],
-            "sliders": widgets["sliders"], "tables": widgets["tables"],
-            "widget_text": widgets["text"]}
+    return {
+        "problems": problems,
+        "images": images["count"],
+        "math": math["count"],
+        "solutions": n_solutions,
+        "animations": n_animations,
+        "widgets": widgets["views"],
+        "sliders": widgets["sliders"],
+        "tables": widgets["tables"],
+        "widget_text": widgets["text"],
+    }
 
 
 # ---------------------------------------------------------------- the book's pages
@@ -398,8 +440,9 @@ def disk_site(site):
 @pytest.mark.parametrize("path", DISK_PAGES)
 def test_page_opened_from_disk(browser, disk_site, path):
     assert path in PAGES
-    result = check_page(browser, disk_site, f"{path}.html",
-                        SCREENSHOTS / ("file_" + screenshot_name(path)))
+    result = check_page(
+        browser, disk_site, f"{path}.html", SCREENSHOTS / ("file_" + screenshot_name(path))
+    )
     assert result["math"] > 0, f"{path}: no mathematics found"
     assert not result["problems"], f"{path} from disk:\n  " + "\n  ".join(result["problems"])
 
@@ -417,23 +460,32 @@ def _fixture_notebook():
     nb = nbformat.v4.new_notebook()
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     nb.cells = [
-        md("# Browser fixture\n\nInline math $z_1 = x \\star K + b$ and display math:\n\n"
-           "$$\\frac{\\partial L}{\\partial K} = x \\star \\delta_{z_1}$$"),
-        code("import cnn6\nfrom cnn6.animation import animate_convolution, "
-             "animate_kernel_gradient, animate_maxpool\nfrom cnn6.widgets import "
-             "explore_network\n\nx, y, params = cnn6.running_example()\n"
-             "trace = cnn6.forward(params, x, y)\ngrads = cnn6.backward(params, trace, y)"),
+        md(
+            "# Browser fixture\n\nInline math $z_1 = x \\star K + b$ and display math:\n\n"
+            "$$\\frac{\\partial L}{\\partial K} = x \\star \\delta_{z_1}$$"
+        ),
+        code(
+            "import cnn6\nfrom cnn6.animation import animate_convolution, "
+            "animate_kernel_gradient, animate_maxpool\nfrom cnn6.widgets import "
+            "explore_network\n\nx, y, params = cnn6.running_example()\n"
+            "trace = cnn6.forward(params, x, y)\ngrads = cnn6.backward(params, trace, y)"
+        ),
         code("animate_convolution(x, params.kernel, params.conv_bias)"),
         code("animate_kernel_gradient(x, grads.dz1)"),
         code("animate_maxpool(trace.a1, grads.da2)"),
         code("explore_network()"),
         code("from cnn6.widgets import explore_training\n\nexplore_training(n=100, epochs=5)"),
-        md("```{exercise}\n:label: fixture-ex\n\nCompute $z_1[0, 0]$ by hand.\n```\n\n"
-           "```{solution} fixture-ex\n:class: dropdown\n\nThe sum of the window times the "
-           "kernel, plus $b$.\n```"),
+        md(
+            "```{exercise}\n:label: fixture-ex\n\nCompute $z_1[0, 0]$ by hand.\n```\n\n"
+            "```{solution} fixture-ex\n:class: dropdown\n\nThe sum of the window times the "
+            "kernel, plus $b$.\n```"
+        ),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return nb
 
 
@@ -448,20 +500,37 @@ def fixture_site(tmp_path_factory):
     notebook = source / f"{FIXTURE_PAGE}.ipynb"
     nbformat.write(_fixture_notebook(), notebook)
     # A kernel of this environment: jupyter_client runs a "python" kernel with sys.executable.
-    env = {**os.environ, "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
-           "PYTHONHASHSEED": "0"}
+    env = {
+        **os.environ,
+        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
+        "PYTHONHASHSEED": "0",
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "--inplace", "--ExecutePreprocessor.kernel_name=python3",
-         "--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.store_widget_state=True",
-         str(notebook)],
-        capture_output=True, text=True, timeout=900, env=env,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--inplace",
+            "--ExecutePreprocessor.kernel_name=python3",
+            "--ExecutePreprocessor.timeout=600",
+            "--ExecutePreprocessor.store_widget_state=True",
+            str(notebook),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     if result.returncode != 0:
         pytest.fail(f"executing the fixture notebook failed:\n{result.stderr[-4000:]}")
     (source / "_toc.yml").write_text(
         f"format: jb-book\nroot: book/intro\nchapters:\n  - file: {FIXTURE_PAGE}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     server = Server(_build(source))
     yield server.base
     server.stop()
@@ -469,8 +538,12 @@ def fixture_site(tmp_path_factory):
 
 def test_fixture_page(browser, fixture_site):
     """Math, a solution, three animations and two explorers: all work offline."""
-    result = check_page(browser, fixture_site, f"{FIXTURE_PAGE}.html",
-                        SCREENSHOTS / ("fixture_" + screenshot_name(FIXTURE_PAGE)))
+    result = check_page(
+        browser,
+        fixture_site,
+        f"{FIXTURE_PAGE}.html",
+        SCREENSHOTS / ("fixture_" + screenshot_name(FIXTURE_PAGE)),
+    )
     assert not result["problems"], "\n  ".join(result["problems"])
     assert result["math"] >= 3
     assert result["solutions"] == 1
@@ -479,6 +552,14 @@ def test_fixture_page(browser, fixture_site):
     # The explorer's sliders, and its initial view: every matrix of the trace, real numbers.
     assert result["sliders"] >= 6
     assert result["tables"] >= 20
-    for name in ("x (6×6)", "z1 (4×4)", "a2 (2×2)", "loss", "dz1 (4×4)", "dkernel (3×3)",
-                 "loss after", "after 5 epochs"):
+    for name in (
+        "x (6×6)",
+        "z1 (4×4)",
+        "a2 (2×2)",
+        "loss",
+        "dz1 (4×4)",
+        "dkernel (3×3)",
+        "loss after",
+        "after 5 epochs",
+    ):
         assert name.lower() in result["widget_text"].lower(), name  # titles: CSS upper case

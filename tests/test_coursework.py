@@ -202,11 +202,13 @@ def test_training_step_may_use_layer_functions(references):
 def test_hidden_cases_depend_on_seed():
     public_a, hidden_a = checks._conv_cases(True, 1)
     _, hidden_b = checks._conv_cases(True, 2)
-    assert any(not np.array_equal(a.args[0], b.args[0])
-               for a, b in zip(hidden_a, hidden_b, strict=True))
+    assert any(
+        not np.array_equal(a.args[0], b.args[0]) for a, b in zip(hidden_a, hidden_b, strict=True)
+    )
     public_b, _ = checks._conv_cases(True, 2)
-    assert all(np.array_equal(a.args[0], b.args[0])
-               for a, b in zip(public_a, public_b, strict=True))
+    assert all(
+        np.array_equal(a.args[0], b.args[0]) for a, b in zip(public_a, public_b, strict=True)
+    )
 
 
 # --------------------------------------------------------------------------- arguments
@@ -216,13 +218,16 @@ def test_non_callable_is_a_type_error_naming_the_argument(check):
         getattr(checks, check)(np.zeros(3))
 
 
-@pytest.mark.parametrize("hidden, seed, error, match", [
-    ("yes", None, TypeError, "^hidden: expected True or False"),
-    (1, None, TypeError, "^hidden:"),
-    (True, 1.5, TypeError, "^seed: expected an integer"),
-    (True, True, TypeError, "^seed:"),
-    (True, -1, ValueError, "^seed: expected an integer >= 0"),
-])
+@pytest.mark.parametrize(
+    "hidden, seed, error, match",
+    [
+        ("yes", None, TypeError, "^hidden: expected True or False"),
+        (1, None, TypeError, "^hidden:"),
+        (True, 1.5, TypeError, "^seed: expected an integer"),
+        (True, True, TypeError, "^seed:"),
+        (True, -1, ValueError, "^seed: expected an integer >= 0"),
+    ],
+)
 def test_options_are_validated(hidden, seed, error, match):
     with pytest.raises(error, match=match):
         checks.check_relu_backward(lambda dout, z: dout * (z > 0), hidden=hidden, seed=seed)
@@ -231,9 +236,11 @@ def test_options_are_validated(hidden, seed, error, match):
 def test_core_does_not_import_the_checks():
     """The numerical core stays importable with numpy alone: importing cnn6 and running a
     forward and backward pass loads neither the checks nor matplotlib."""
-    code = ("import sys, cnn6; x, y, p = cnn6.running_example(); "
-            "cnn6.backward(p, cnn6.forward(p, x, y), y); "
-            "print('cnn6.checks' in sys.modules, 'matplotlib' in sys.modules)")
+    code = (
+        "import sys, cnn6; x, y, p = cnn6.running_example(); "
+        "cnn6.backward(p, cnn6.forward(p, x, y), y); "
+        "print('cnn6.checks' in sys.modules, 'matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
@@ -254,8 +261,11 @@ def _course_module():
 
 
 def _strip_markers(source: str) -> str:
-    return "\n".join(line for line in source.splitlines()
-                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    return "\n".join(
+        line
+        for line in source.splitlines()
+        if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -270,8 +280,11 @@ def built(tmp_path_factory):
     notebooks = course.build(out)
     for aid, path in notebooks.items():
         source = nbformat.read(SOURCE / aid / f"{aid}.ipynb", as_version=4)
-        solution = {nbgrader_meta(c)["grade_id"]: _strip_markers(c.source)
-                    for c in source.cells if nbgrader_meta(c).get("solution")}
+        solution = {
+            nbgrader_meta(c)["grade_id"]: _strip_markers(c.source)
+            for c in source.cells
+            if nbgrader_meta(c).get("solution")
+        }
         student = nbformat.read(path, as_version=4)
         (base / "untouched" / "untouched").mkdir(parents=True, exist_ok=True)
         nbformat.write(student, base / "untouched" / "untouched" / f"{aid}.ipynb")
@@ -282,24 +295,34 @@ def built(tmp_path_factory):
         nbformat.write(student, base / "pasted" / "pasted" / f"{aid}.ipynb")
     copy = base / "autograder_copy"
     shutil.copytree(out / "autograder", copy)
-    command = [sys.executable, str(COURSEWORK / "course.py"), "grade", str(base / "untouched"),
-               "--course", str(copy)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as other:
+    command = [
+        sys.executable,
+        str(COURSEWORK / "course.py"),
+        "grade",
+        str(base / "untouched"),
+        "--course",
+        str(copy),
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as other:
         rows = course.grade(base / "pasted", out / "autograder")
         log = other.communicate(timeout=300)[0]
     assert other.returncode == 0, log
     with open(copy / "scores.csv", newline="") as handle:
-        rows += [dict(row, score=float(row["score"]), max_score=float(row["max_score"]))
-                 for row in csv.DictReader(handle)]
+        rows += [
+            dict(row, score=float(row["score"]), max_score=float(row["max_score"]))
+            for row in csv.DictReader(handle)
+        ]
     return {"out": out, "copy": copy, "notebooks": notebooks, "rows": rows, "log": log}
 
 
 def test_build_writes_student_and_autograder_files(built):
     out = built["out"]
     assert sorted(built["notebooks"]) == ASSIGNMENTS
-    assert sorted(p.name for p in (out / "student").iterdir()) == [f"{a}.ipynb"
-                                                                  for a in ASSIGNMENTS]
+    assert sorted(p.name for p in (out / "student").iterdir()) == [
+        f"{a}.ipynb" for a in ASSIGNMENTS
+    ]
     autograder = out / "autograder"
     for name in ("nbgrader_config.py", "gradebook.db", "source", "release", "scores.csv"):
         assert (autograder / name).exists(), name
@@ -311,14 +334,21 @@ def test_student_notebook_has_stubs_and_no_solution(built, aid):
     source = nbformat.read(SOURCE / aid / f"{aid}.ipynb", as_version=4)
     text = "\n".join(c.source for c in student.cells)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hidden=True" not in text
-    assert all(not c.get("outputs") and c.get("execution_count") is None
-               for c in student.cells if c.cell_type == "code")
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None
+        for c in student.cells
+        if c.cell_type == "code"
+    )
     (solution,) = [c for c in student.cells if nbgrader_meta(c).get("solution")]
     assert solution.source.rstrip().endswith("raise NotImplementedError()")
     (reference,) = [c for c in source.cells if nbgrader_meta(c).get("solution")]
     body = reference.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
-    code = {line.strip() for c in student.cells if c.cell_type == "code"
-            for line in c.source.splitlines()}
+    code = {
+        line.strip()
+        for c in student.cells
+        if c.cell_type == "code"
+        for line in c.source.splitlines()
+    }
     solution_lines = [line.strip() for line in body.splitlines() if len(line.strip()) > 12]
     assert solution_lines and not code.intersection(solution_lines)
 

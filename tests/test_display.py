@@ -26,16 +26,42 @@ def stand_in(n=None, seed=0):
     K, b1, w, b2 = rng.normal(size=(3, 3)), 0.1, rng.normal(size=4), -0.2
     xs = rng.uniform(size=(n or 1, 6, 6))
     ys = rng.integers(0, 2, size=n or 1)
-    f = {k: [] for k in ("z1", "a1", "a2", "a3", "z4", "a4", "pool_idx", "dz4", "da3", "da2",
-                         "da1", "dz1", "dx")}
+    f = {
+        k: []
+        for k in (
+            "z1",
+            "a1",
+            "a2",
+            "a3",
+            "z4",
+            "a4",
+            "pool_idx",
+            "dz4",
+            "da3",
+            "da2",
+            "da1",
+            "dz1",
+            "dx",
+        )
+    }
     dK, db1, dw, db2 = np.zeros((3, 3)), 0.0, np.zeros(4), 0.0
     for x, y in zip(xs, ys, strict=True):
-        z1 = np.array([[np.sum(x[i:i + 3, j:j + 3] * K) + b1 for j in range(4)]
-                       for i in range(4)])
+        z1 = np.array(
+            [[np.sum(x[i : i + 3, j : j + 3] * K) + b1 for j in range(4)] for i in range(4)]
+        )
         a1 = np.maximum(z1, 0)
-        idx = np.array([[np.argmax(a1[i:i + 2, j:j + 2]) // 2 * 4 + i * 4 + j
-                         + np.argmax(a1[i:i + 2, j:j + 2]) % 2 for j in (0, 2)]
-                        for i in (0, 2)])
+        idx = np.array(
+            [
+                [
+                    np.argmax(a1[i : i + 2, j : j + 2]) // 2 * 4
+                    + i * 4
+                    + j
+                    + np.argmax(a1[i : i + 2, j : j + 2]) % 2
+                    for j in (0, 2)
+                ]
+                for i in (0, 2)
+            ]
+        )
         a2 = a1.ravel()[idx]
         a3 = a2.ravel()
         z4 = float(w @ a3 + b2)
@@ -50,21 +76,28 @@ def stand_in(n=None, seed=0):
         dx = np.zeros((6, 6))
         for i in range(4):
             for j in range(4):
-                dx[i:i + 3, j:j + 3] += dz1[i, j] * K
-                dK += dz1[i, j] * x[i:i + 3, j:j + 3]
+                dx[i : i + 3, j : j + 3] += dz1[i, j] * K
+                dK += dz1[i, j] * x[i : i + 3, j : j + 3]
         db1, dw, db2 = db1 + dz1.sum(), dw + dz4 * a3, db2 + dz4
-        for k, v in zip(f, (z1, a1, a2, a3, z4, a4, idx, dz4, da3, da2, da1, dz1, dx),
-                        strict=True):
+        for k, v in zip(f, (z1, a1, a2, a3, z4, a4, idx, dz4, da3, da2, da1, dz1, dx), strict=True):
             f[k].append(v)
     pick = (lambda v: np.array(v)) if n else (lambda v: np.array(v[0]))
     p = np.clip(np.array(f["a4"]), 1e-12, 1 - 1e-12)
     loss = float(-np.mean(ys * np.log(p) + (1 - ys) * np.log(1 - p)))
-    trace = types.SimpleNamespace(x=pick(xs), y=pick(ys), loss=loss, activation="relu",
-                                  **{k: pick(f[k]) for k in ("z1", "a1", "a2", "a3", "z4",
-                                                             "a4", "pool_idx")})
-    grads = types.SimpleNamespace(kernel=dK, conv_bias=db1, weights=dw, fc_bias=db2,
-                                  **{k: pick(f[k]) for k in ("dz4", "da3", "da2", "da1",
-                                                             "dz1", "dx")})
+    trace = types.SimpleNamespace(
+        x=pick(xs),
+        y=pick(ys),
+        loss=loss,
+        activation="relu",
+        **{k: pick(f[k]) for k in ("z1", "a1", "a2", "a3", "z4", "a4", "pool_idx")},
+    )
+    grads = types.SimpleNamespace(
+        kernel=dK,
+        conv_bias=db1,
+        weights=dw,
+        fc_bias=db2,
+        **{k: pick(f[k]) for k in ("dz4", "da3", "da2", "da1", "dz1", "dx")},
+    )
     return trace, grads
 
 
@@ -83,11 +116,23 @@ def plain(page):
 
 # ------------------------------------------------------------------ fmt
 
-@pytest.mark.parametrize("value, digits, text", [
-    (0.123456, 4, "0.1235"), (2.5, 0, "2"), (3.5, 0, "4"), (-1.23456, 2, "-1.23"),
-    (-0.00001, 4, "0.0000"), (-0.0, 3, "0.000"), (-0.4, 0, "0"), (7, 2, "7.00"),
-    (1e6, 1, "1000000.0"), (float("nan"), 2, "nan"), (float("-inf"), 2, "-inf"),
-])
+
+@pytest.mark.parametrize(
+    "value, digits, text",
+    [
+        (0.123456, 4, "0.1235"),
+        (2.5, 0, "2"),
+        (3.5, 0, "4"),
+        (-1.23456, 2, "-1.23"),
+        (-0.00001, 4, "0.0000"),
+        (-0.0, 3, "0.000"),
+        (-0.4, 0, "0"),
+        (7, 2, "7.00"),
+        (1e6, 1, "1000000.0"),
+        (float("nan"), 2, "nan"),
+        (float("-inf"), 2, "-inf"),
+    ],
+)
 def test_fmt_values(value, digits, text):
     assert D.fmt(value, digits) == text
 
@@ -100,24 +145,39 @@ def test_fmt_numpy_scalars_print_as_plain_numbers():
     assert D.fmt(np.float64(1.0), np.int64(1)) == "1.0"
 
 
-@pytest.mark.parametrize("value, error", [
-    ("1.0", TypeError), (None, TypeError), (True, TypeError), (1 + 2j, TypeError),
-    ([1.0], TypeError), (np.array([1.0, 2.0]), ValueError),
-])
+@pytest.mark.parametrize(
+    "value, error",
+    [
+        ("1.0", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+        (1 + 2j, TypeError),
+        ([1.0], TypeError),
+        (np.array([1.0, 2.0]), ValueError),
+    ],
+)
 def test_fmt_rejects_non_numbers(value, error):
     with pytest.raises(error, match="value"):
         D.fmt(value)
 
 
-@pytest.mark.parametrize("digits, error", [
-    (-1, ValueError), (11, ValueError), (2.0, TypeError), (True, TypeError), ("3", TypeError),
-])
+@pytest.mark.parametrize(
+    "digits, error",
+    [
+        (-1, ValueError),
+        (11, ValueError),
+        (2.0, TypeError),
+        (True, TypeError),
+        ("3", TypeError),
+    ],
+)
 def test_fmt_rejects_bad_digits(digits, error):
     with pytest.raises(error, match="digits"):
         D.fmt(1.0, digits)
 
 
 # ------------------------------------------------------------------ show_matrix
+
 
 def test_matrix_html_has_every_value_and_the_caption():
     a = np.arange(16, dtype=float).reshape(4, 4) / 7 - 1
@@ -139,9 +199,9 @@ def test_grad_scale_is_white_at_zero_and_symmetric():
     a = np.array([[-2.0, 0.0, 1.0], [0.5, 2.0, -1.0]])
     styles = [s for s, _ in cell_styles(D.show_matrix(a, "dz1", kind="grad")._repr_html_())]
     colours = [background(s) for s in styles]
-    assert colours[1] == "#ffffff"                       # 0
-    assert colours[0] == "#2166ac"                       # -max|a|: the blue end
-    assert colours[4] == "#b2182b"                       # +max|a|: the red end
+    assert colours[1] == "#ffffff"  # 0
+    assert colours[0] == "#2166ac"  # -max|a|: the blue end
+    assert colours[4] == "#b2182b"  # +max|a|: the red end
     assert colours[2] == "#f4a582" and colours[5] == "#92c5de"  # +-1 halfway, symmetric
     # The scale is symmetric even when the values are not: -1 is only half way to blue.
     one_sided = D.show_matrix([[-1.0, 2.0]], kind="grad")._repr_html_()
@@ -183,26 +243,30 @@ def test_highlight_outlines_the_cells():
     assert repr(D.show_matrix(a, highlight=mask)).endswith("[15.000]")
 
 
-@pytest.mark.parametrize("kwargs, error, word", [
-    ({"a": [[1.0, np.nan]]}, ValueError, "finite"),
-    ({"a": np.zeros((2, 2, 2))}, ValueError, "shape"),
-    ({"a": np.zeros((0, 3))}, ValueError, "empty"),
-    ({"a": "abc"}, TypeError, "^a: expected"),
-    ({"a": [["a", "b"]]}, TypeError, "^a: expected"),
-    ({"a": [[1, 2]], "kind": "heat"}, ValueError, "kind"),
-    ({"a": [[1, 2]], "digits": 20}, ValueError, "digits"),
-    ({"a": [[1, 2]], "name": 3}, TypeError, "name"),
-    ({"a": [[1, 2]], "highlight": [(0, 5)]}, ValueError, "highlight"),
-    ({"a": [[1, 2]], "highlight": np.ones((3, 3), dtype=bool)}, ValueError, "highlight"),
-    ({"a": [[1, 2]], "kind": "grad", "vmin": -1}, ValueError, "vmin"),
-    ({"a": [[1, 2]], "vmin": 3, "vmax": 1}, ValueError, "vmax"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, word",
+    [
+        ({"a": [[1.0, np.nan]]}, ValueError, "finite"),
+        ({"a": np.zeros((2, 2, 2))}, ValueError, "shape"),
+        ({"a": np.zeros((0, 3))}, ValueError, "empty"),
+        ({"a": "abc"}, TypeError, "^a: expected"),
+        ({"a": [["a", "b"]]}, TypeError, "^a: expected"),
+        ({"a": [[1, 2]], "kind": "heat"}, ValueError, "kind"),
+        ({"a": [[1, 2]], "digits": 20}, ValueError, "digits"),
+        ({"a": [[1, 2]], "name": 3}, TypeError, "name"),
+        ({"a": [[1, 2]], "highlight": [(0, 5)]}, ValueError, "highlight"),
+        ({"a": [[1, 2]], "highlight": np.ones((3, 3), dtype=bool)}, ValueError, "highlight"),
+        ({"a": [[1, 2]], "kind": "grad", "vmin": -1}, ValueError, "vmin"),
+        ({"a": [[1, 2]], "vmin": 3, "vmax": 1}, ValueError, "vmax"),
+    ],
+)
 def test_show_matrix_rejects_bad_input(kwargs, error, word):
     with pytest.raises(error, match=word):
         D.show_matrix(**kwargs)
 
 
 # ------------------------------------------------------------------ rows, trace, pipeline
+
 
 def test_row_mixes_matrices_and_tokens():
     x, K = np.ones((6, 6)), -np.eye(3)
@@ -211,20 +275,27 @@ def test_row_mixes_matrices_and_tokens():
     for label in ("x (6×6)", "K (3×3)", "b (scalar)", "z1 (4×4)", "⋆", "+", "="):
         assert label in plain(page) and label in text
     assert "flex-wrap:wrap" in page
-    assert page == D.show_row(x, "⋆", K, "+", 0.5, "=", np.zeros((4, 4)),
-                              names=["x", "K", "b", "z1"])._repr_html_()
+    assert (
+        page
+        == D.show_row(
+            x, "⋆", K, "+", 0.5, "=", np.zeros((4, 4)), names=["x", "K", "b", "z1"]
+        )._repr_html_()
+    )
     assert max(len(line) for line in text.splitlines()) <= 100
     renamed = D.show_row(D.show_matrix(K, "K", kind="grad"), names=["dkernel"])
     assert repr(renamed).startswith("dkernel (3×3)") and "#2166ac" in renamed._repr_html_()
 
 
-@pytest.mark.parametrize("items, kwargs, error, word", [
-    ((), {}, ValueError, "items"),
-    ((np.ones(2), np.ones(2)), {"names": ["a"]}, ValueError, "names"),
-    ((np.ones(2),), {"names": "a"}, ValueError, "names"),
-    ((np.ones(2), [np.nan]), {}, ValueError, r"items\[1\]"),
-    ((np.ones(2),), {"kind": "signed"}, ValueError, "kind"),
-])
+@pytest.mark.parametrize(
+    "items, kwargs, error, word",
+    [
+        ((), {}, ValueError, "items"),
+        ((np.ones(2), np.ones(2)), {"names": ["a"]}, ValueError, "names"),
+        ((np.ones(2),), {"names": "a"}, ValueError, "names"),
+        ((np.ones(2), [np.nan]), {}, ValueError, r"items\[1\]"),
+        ((np.ones(2),), {"kind": "signed"}, ValueError, "kind"),
+    ],
+)
 def test_show_row_rejects_bad_input(items, kwargs, error, word):
     with pytest.raises(error, match=word):
         D.show_row(*items, **kwargs)
@@ -234,10 +305,26 @@ def test_trace_shows_every_step_with_the_pool_winners():
     trace, grads = stand_in()
     view = D.show_trace(trace, grads)
     page, text = view._repr_html_(), repr(view)
-    for name in ("x (6×6)", "z1 (4×4)", "a1 (4×4)", "a2 (2×2)", "a3 (4)", "z4 (scalar)",
-                 "a4 (scalar)", "loss (scalar)", "dz4 (scalar)", "da3 (4)", "da2 (2×2)",
-                 "da1 (4×4)", "dz1 (4×4)", "dx (6×6)", "dkernel (3×3)", "dconv_bias (scalar)",
-                 "dweights (4)", "dfc_bias (scalar)"):
+    for name in (
+        "x (6×6)",
+        "z1 (4×4)",
+        "a1 (4×4)",
+        "a2 (2×2)",
+        "a3 (4)",
+        "z4 (scalar)",
+        "a4 (scalar)",
+        "loss (scalar)",
+        "dz4 (scalar)",
+        "da3 (4)",
+        "da2 (2×2)",
+        "da1 (4×4)",
+        "dz1 (4×4)",
+        "dx (6×6)",
+        "dkernel (3×3)",
+        "dconv_bias (scalar)",
+        "dweights (4)",
+        "dfc_bias (scalar)",
+    ):
         assert name in text and name in plain(page), name
     a1_block = text.split("a1 (4×4)")[1]
     assert D.fmt(trace.a2.max(), 3) in a1_block
@@ -296,12 +383,15 @@ def test_pipeline_marks_the_highlighted_step():
     assert "#e8590c" not in D.pipeline()._repr_html_()
 
 
-@pytest.mark.parametrize("kwargs, error, word", [
-    ({"highlight": "z9"}, ValueError, "highlight"),
-    ({"highlight": "dz1"}, ValueError, "direction"),
-    ({"highlight": 3}, TypeError, "highlight"),
-    ({"direction": "up"}, ValueError, "direction"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, word",
+    [
+        ({"highlight": "z9"}, ValueError, "highlight"),
+        ({"highlight": "dz1"}, ValueError, "direction"),
+        ({"highlight": 3}, TypeError, "highlight"),
+        ({"direction": "up"}, ValueError, "direction"),
+    ],
+)
 def test_pipeline_rejects_bad_input(kwargs, error, word):
     with pytest.raises(error, match=word):
         D.pipeline(**kwargs)
@@ -316,6 +406,7 @@ def test_show_source_gives_the_code():
 
 
 # ------------------------------------------------------------------ figures
+
 
 def test_plot_matrix_prints_each_value():
     fig = Figure()

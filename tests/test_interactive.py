@@ -40,15 +40,18 @@ def test_image_controls():
     assert not np.any(plain == 1.0) and plain.shape == (6, 6)
 
 
-@pytest.mark.parametrize(("kwargs", "error", "name"), [
-    ({"row": 4}, ValueError, "row"),
-    ({"col": -1}, ValueError, "col"),
-    ({"row": 1.5}, TypeError, "row"),
-    ({"low": 1.0, "high": 1.0}, ValueError, "high"),
-    ({"square_value": float("nan")}, ValueError, "square_value"),
-    ({"square": 1}, TypeError, "square"),
-    ({"noise": 10}, ValueError, "noise"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"row": 4}, ValueError, "row"),
+        ({"col": -1}, ValueError, "col"),
+        ({"row": 1.5}, TypeError, "row"),
+        ({"low": 1.0, "high": 1.0}, ValueError, "high"),
+        ({"square_value": float("nan")}, ValueError, "square_value"),
+        ({"square": 1}, TypeError, "square"),
+        ({"noise": 10}, ValueError, "noise"),
+    ],
+)
 def test_image_arguments_are_checked(kwargs, error, name):
     with pytest.raises(error, match=name):
         widgets.example_image(**kwargs)
@@ -63,8 +66,15 @@ def _html(explorer):
     return output["data"]
 
 
-@pytest.mark.parametrize("make", [widgets.explore_data, widgets.explore_convolution,
-                                  widgets.explore_maxpool, widgets.explore_network])
+@pytest.mark.parametrize(
+    "make",
+    [
+        widgets.explore_data,
+        widgets.explore_convolution,
+        widgets.explore_maxpool,
+        widgets.explore_network,
+    ],
+)
 def test_explorer_shows_its_view_in_the_output(make):
     ex = make()
     data = _html(ex)
@@ -81,9 +91,21 @@ def test_network_explorer_holds_the_engine_numbers():
     grads = cnn6.backward(PARAMS, trace, Y)
     after = cnn6.forward(cnn6.sgd_step(PARAMS, grads, 0.5), X, Y)
     text = repr(ex)
-    for name in ("x (6×6)", "z1 (4×4)", "a1 (4×4)", "a2 (2×2)", "a3 (4)", "dz4", "da3 (4)",
-                 "da2 (2×2)", "da1 (4×4)", "dz1 (4×4)", "dkernel (3×3)", "dweights (4)",
-                 "loss after"):
+    for name in (
+        "x (6×6)",
+        "z1 (4×4)",
+        "a1 (4×4)",
+        "a2 (2×2)",
+        "a3 (4)",
+        "dz4",
+        "da3 (4)",
+        "da2 (2×2)",
+        "da1 (4×4)",
+        "dz1 (4×4)",
+        "dkernel (3×3)",
+        "dweights (4)",
+        "loss after",
+    ):
         assert name in text, name
     assert fmt(trace.loss, 3) in text and fmt(after.loss, 3) in text
     assert fmt(grads.kernel[1, 0], 3) in text
@@ -123,19 +145,22 @@ def test_a_control_out_of_range_shows_a_message():
     assert "x (6×6)" in repr(ex)
 
 
-@pytest.mark.parametrize(("make", "kwargs", "error", "name"), [
-    (widgets.explore_network, {"params": "K"}, TypeError, "params"),
-    (widgets.explore_network, {"y": 2}, ValueError, "y"),
-    (widgets.explore_network, {"activation": "tanh"}, ValueError, "activation"),
-    (widgets.explore_network, {"lr": 0.0}, ValueError, "lr"),
-    (widgets.explore_network, {"digits": -1}, ValueError, "digits"),
-    (widgets.explore_convolution, {"low": 2.0}, ValueError, "high"),
-    (widgets.explore_maxpool, {"activation": None}, TypeError, "activation"),
-    (widgets.explore_training, {"n": 5}, ValueError, "n"),
-    (widgets.explore_training, {"lr": 2.0}, ValueError, "lr"),
-    (widgets.explore_training, {"epochs": 1000}, ValueError, "epochs"),
-    (widgets.explore_training, {"optimizer": "rmsprop"}, ValueError, "optimizer"),
-])
+@pytest.mark.parametrize(
+    ("make", "kwargs", "error", "name"),
+    [
+        (widgets.explore_network, {"params": "K"}, TypeError, "params"),
+        (widgets.explore_network, {"y": 2}, ValueError, "y"),
+        (widgets.explore_network, {"activation": "tanh"}, ValueError, "activation"),
+        (widgets.explore_network, {"lr": 0.0}, ValueError, "lr"),
+        (widgets.explore_network, {"digits": -1}, ValueError, "digits"),
+        (widgets.explore_convolution, {"low": 2.0}, ValueError, "high"),
+        (widgets.explore_maxpool, {"activation": None}, TypeError, "activation"),
+        (widgets.explore_training, {"n": 5}, ValueError, "n"),
+        (widgets.explore_training, {"lr": 2.0}, ValueError, "lr"),
+        (widgets.explore_training, {"epochs": 1000}, ValueError, "epochs"),
+        (widgets.explore_training, {"optimizer": "rmsprop"}, ValueError, "optimizer"),
+    ],
+)
 def test_explorer_arguments_are_checked(make, kwargs, error, name):
     with pytest.raises(error, match=name):
         make(**kwargs)
@@ -179,8 +204,9 @@ def test_animation_html_is_self_contained(conv_animation):
     assert "http://" not in html and "https://" not in html
     assert "<link" not in html and 'class="fa' not in html
     assert html.count("<svg") == 9  # the player's nine buttons
-    assert not re.search(r"[0-9a-f]{32}", html.replace(re.search(
-        r"_anim_img([0-9a-f]{32})", html).group(1), "")), "a second random id"
+    assert not re.search(
+        r"[0-9a-f]{32}", html.replace(re.search(r"_anim_img([0-9a-f]{32})", html).group(1), "")
+    ), "a second random id"
 
 
 def test_animation_html_is_deterministic():
@@ -213,20 +239,32 @@ def test_frames_are_small_palette_pngs(conv_animation):
     assert max(sizes) < 30_000, sizes
 
 
-@pytest.mark.parametrize(("call", "error", "name"), [
-    (lambda: animation.animate_convolution(np.ones(6), np.ones((3, 3))), ValueError, "x"),
-    (lambda: animation.animate_convolution(np.ones((6, 6)), np.ones((7, 3))), ValueError,
-     "kernel"),
-    (lambda: animation.animate_convolution(np.ones((6, 6)), np.ones((3, 3)), bias="b"),
-     TypeError, "bias"),
-    (lambda: animation.animate_kernel_gradient(np.ones((6, 6)), np.ones((7, 7))), ValueError,
-     "dz1"),
-    (lambda: animation.animate_maxpool(np.ones((3, 4))), ValueError, "a1"),
-    (lambda: animation.animate_maxpool(np.ones((4, 4)), np.ones((3, 3))), ValueError, "da2"),
-    (lambda: animation.animate_maxpool(np.full((4, 4), np.nan)), ValueError, "a1"),
-    (lambda: animation.animate_maxpool(np.ones((4, 4)), dpi=1000), ValueError, "dpi"),
-    (lambda: animation.animate_maxpool(np.ones((4, 4)), interval=10), ValueError, "interval"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        (lambda: animation.animate_convolution(np.ones(6), np.ones((3, 3))), ValueError, "x"),
+        (
+            lambda: animation.animate_convolution(np.ones((6, 6)), np.ones((7, 3))),
+            ValueError,
+            "kernel",
+        ),
+        (
+            lambda: animation.animate_convolution(np.ones((6, 6)), np.ones((3, 3)), bias="b"),
+            TypeError,
+            "bias",
+        ),
+        (
+            lambda: animation.animate_kernel_gradient(np.ones((6, 6)), np.ones((7, 7))),
+            ValueError,
+            "dz1",
+        ),
+        (lambda: animation.animate_maxpool(np.ones((3, 4))), ValueError, "a1"),
+        (lambda: animation.animate_maxpool(np.ones((4, 4)), np.ones((3, 3))), ValueError, "da2"),
+        (lambda: animation.animate_maxpool(np.full((4, 4), np.nan)), ValueError, "a1"),
+        (lambda: animation.animate_maxpool(np.ones((4, 4)), dpi=1000), ValueError, "dpi"),
+        (lambda: animation.animate_maxpool(np.ones((4, 4)), interval=10), ValueError, "interval"),
+    ],
+)
 def test_animation_arguments_are_checked(call, error, name):
     with pytest.raises(error, match=name):
         call()

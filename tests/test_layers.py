@@ -199,16 +199,23 @@ class TestActivations:
         dout = np.stack([DOUT, DOUT])
         assert_array_equal(cnn6.relu_forward(batch)[1], [[2, 0.5, 0, 0], [0, 1, 0, 4]])
         assert_array_equal(cnn6.relu_backward(dout, batch)[1], [[1, 2, 0, 0], [0, 6, 0, 8]])
-        assert_allclose(cnn6.leaky_relu_forward(batch)[1],
-                        [[2, 0.5, 0, -0.005], [-0.03, 1, -0.02, 4]], rtol=1e-15)  # fmt: skip
-        assert_allclose(cnn6.leaky_relu_backward(dout, batch)[1],
-                        [[1, 2, 0.03, 0.04], [0.05, 6, 0.07, 8]], rtol=1e-15)  # fmt: skip
+        assert_allclose(
+            cnn6.leaky_relu_forward(batch)[1],
+            [[2, 0.5, 0, -0.005], [-0.03, 1, -0.02, 4]],
+            rtol=1e-15,
+        )
+        assert_allclose(
+            cnn6.leaky_relu_backward(dout, batch)[1],
+            [[1, 2, 0.03, 0.04], [0.05, 6, 0.07, 8]],
+            rtol=1e-15,
+        )
         for name in ("relu", "leaky_relu", "elu"):
             assert cnn6.activation_forward(batch, name).shape == (2, 2, 4)
         z = np.array([[[math.log(0.5), 2.0]], [[3.0, math.log(0.125)]]])  # (2, 1, 2)
         assert_allclose(cnn6.elu_forward(z), [[[-0.5, 2.0]], [[3.0, -0.875]]], rtol=1e-14)
-        assert_allclose(cnn6.elu_backward(np.ones((2, 1, 2)), z), [[[0.5, 1.0]], [[1.0, 0.125]]],
-                        rtol=1e-14)  # fmt: skip
+        assert_allclose(
+            cnn6.elu_backward(np.ones((2, 1, 2)), z), [[[0.5, 1.0]], [[1.0, 0.125]]], rtol=1e-14
+        )
 
     @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "elu"])
     @pytest.mark.parametrize("shape", [(4, 4), (3, 4, 4)])
@@ -413,8 +420,9 @@ class TestSigmoid:
     def test_backward_by_hand(self):
         # dout * a * (1 - a): 2 * 0.75 * 0.25, 1 * 0.5 * 0.5
         assert float(cnn6.sigmoid_backward(np.float64(2.0), np.float64(0.75))) == 0.375
-        assert_allclose(cnn6.sigmoid_backward(np.array([2.0, 1.0]), np.array([0.75, 0.5])),
-                        [0.375, 0.25])  # fmt: skip
+        assert_allclose(
+            cnn6.sigmoid_backward(np.array([2.0, 1.0]), np.array([0.75, 0.5])), [0.375, 0.25]
+        )
 
     @pytest.mark.parametrize("batch", [None, 6])
     def test_backward_finite_differences(self, batch):
@@ -474,9 +482,13 @@ class TestStability:
 
     @pytest.mark.parametrize(
         "z, y, loss, dz",
-        [(1000.0, 0, 1000.0, 1.0), (-1000.0, 1, 1000.0, -1.0), (1000.0, 1, 0.0, 0.0),
-         (-1000.0, 0, 0.0, 0.0)],
-    )  # fmt: skip
+        [
+            (1000.0, 0, 1000.0, 1.0),
+            (-1000.0, 1, 1000.0, -1.0),
+            (1000.0, 1, 0.0, 0.0),
+            (-1000.0, 0, 0.0, 0.0),
+        ],
+    )
     def test_bce(self, recwarn, z, y, loss, dz):
         with np.errstate(**self.STRICT):
             assert cnn6.bce_forward(np.float64(z), y) == pytest.approx(loss, abs=1e-12)

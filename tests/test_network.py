@@ -41,8 +41,9 @@ def test_matches_naive_loop_implementation(activation, n):
         params = random_params(rng)
         trace = cnn6.forward(params, X, y, activation)
         grads = cnn6.backward(params, trace, y)
-        ref = naive_network(params.kernel, params.conv_bias, params.weights, params.fc_bias,
-                            X, y, activation)  # fmt: skip
+        ref = naive_network(
+            params.kernel, params.conv_bias, params.weights, params.fc_bias, X, y, activation
+        )
         for name in TRACE_FIELDS:
             got = getattr(trace, name)
             assert np.shape(got) == np.shape(ref[name]), name
@@ -70,7 +71,6 @@ def test_trace_shapes_one_image_and_batch():
     assert batch.activation == "elu"
 
 
-
 def test_trace_and_grads_are_read_only_records():
     x, y, params = cnn6.running_example()
     trace = cnn6.forward(params, x, y)
@@ -83,6 +83,7 @@ def test_trace_and_grads_are_read_only_records():
     assert trace._fields[:8] == ("x", "z1", "a1", "a2", "a3", "z4", "a4", "loss")
     assert grads._fields[:4] == PARAM_FIELDS and grads._fields[4:] == DELTAS
     assert_array_equal(grads.params().to_vector(), vector(grads))
+
 
 def test_running_example_by_hand_first_window():
     """The top-left entry of z1 for the running example, summed by hand from its numbers."""

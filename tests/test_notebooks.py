@@ -38,8 +38,16 @@ def _only_setup(source: str) -> bool:
     """True when a cell only imports, defines, assigns, asserts or sets up the kernel."""
     lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith("%")]
     tree = ast.parse("\n".join(lines))
-    setup = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign,
-             ast.AnnAssign, ast.AugAssign, ast.Assert)
+    setup = (
+        ast.Import,
+        ast.ImportFrom,
+        ast.FunctionDef,
+        ast.ClassDef,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.Assert,
+    )
     return all(isinstance(node, setup) or _configures_ipython(node) for node in tree.body)
 
 
@@ -139,11 +147,15 @@ def _sanitize(text: str) -> str:
     [
         ("<object at 0x7f3a2c1d>", "<object at 0xADDRESS>"),
         ("a 300x200 figure", "a 300x200 figure"),
-        ("dz1: relative error 5.3e-11 < 1e-7: passes",
-         "dz1: relative error (round-off, below 1e-8) < 1e-7: passes"),
+        (
+            "dz1: relative error 5.3e-11 < 1e-7: passes",
+            "dz1: relative error (round-off, below 1e-8) < 1e-7: passes",
+        ),
         ("kernel     relative error 1.4e-10", "kernel     relative error (round-off, below 1e-8)"),
-        ("relative error, engine:   1.1e-10 < 1e-7: passes",
-         "relative error, engine:   (round-off, below 1e-8) < 1e-7: passes"),
+        (
+            "relative error, engine:   1.1e-10 < 1e-7: passes",
+            "relative error, engine:   (round-off, below 1e-8) < 1e-7: passes",
+        ),
         ("relative error 9.9e-09", "relative error (round-off, below 1e-8)"),
         # what a wrong gradient or a loose check prints is compared digit for digit
         ("dK from da1 ⊙ a1:       relative error 1.3e-01", None),
@@ -165,6 +177,7 @@ def test_every_round_off_error_the_book_prints_is_asserted_in_its_cell():
             text = "".join(out.get("text", "") for out in outputs if out.get("name") == "stdout")
             if _sanitize(text) != text and "0xADDRESS" not in _sanitize(text):
                 seen += 1
-                assert re.search(r"assert .*relative_error|assert .*< ?1e-7|check_gradient",
-                                 cell.source), (path.name, cell.source[:200])
+                assert re.search(
+                    r"assert .*relative_error|assert .*< ?1e-7|check_gradient", cell.source
+                ), (path.name, cell.source[:200])
     assert seen >= 8, seen

@@ -192,11 +192,14 @@ def test_maxpool_backward_finite_differences(setup, seed):
 # --------------------------------------------------------------------------- other layers
 @FAST
 @given(
-    arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 5)),
-           elements=st.floats(-4, 4, allow_nan=False)),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 5)),
+        elements=st.floats(-4, 4, allow_nan=False),
+    ),
     activations,
     seeds,
-)  # fmt: skip
+)
 def test_activations_finite_differences(raw, activation, seed):
     z = np.where(raw >= 0, raw + 0.01, raw - 0.01)  # keep away from the kink at 0
     dout = np.random.default_rng(seed).normal(size=z.shape)
@@ -236,8 +239,7 @@ def test_dense_sigmoid_bce_finite_differences(k, batch, seed):
 
 
 @FAST
-@given(arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e4, 1e4, allow_nan=False)),
-       seeds)  # fmt: skip
+@given(arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e4, 1e4, allow_nan=False)), seeds)
 def test_sigmoid_and_loss_stay_finite(z, seed):
     y = np.random.default_rng(seed).integers(0, 2, size=z.shape)
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
@@ -264,26 +266,39 @@ def test_network_gradients_against_numerical_gradient(activation, n, seed):
 
 
 @SLOW
-@given(activations, st.integers(1, 5), seeds, st.floats(-1, 1), st.floats(0.1, 2),
-       st.floats(-3, 3))  # fmt: skip
-def test_network_matches_naive_loops_and_batch_equals_images(activation, n, seed, low, width,
-                                                              square_value):  # fmt: skip
+@given(activations, st.integers(1, 5), seeds, st.floats(-1, 1), st.floats(0.1, 2), st.floats(-3, 3))
+def test_network_matches_naive_loops_and_batch_equals_images(
+    activation, n, seed, low, width, square_value
+):
     rng = np.random.default_rng(seed)
     X, y = cnn6.make_dataset(n, rng, low, low + width, square_value)
-    params = cnn6.Params(rng.normal(size=(3, 3)), float(rng.normal()), rng.normal(size=4),
-                         float(rng.normal()))  # fmt: skip
+    params = cnn6.Params(
+        rng.normal(size=(3, 3)), float(rng.normal()), rng.normal(size=4), float(rng.normal())
+    )
     trace = cnn6.forward(params, X, y, activation)
     grads = cnn6.backward(params, trace, y)
-    ref = naive_network(params.kernel, params.conv_bias, params.weights, params.fc_bias, X, y,
-                        activation)  # fmt: skip
+    ref = naive_network(
+        params.kernel, params.conv_bias, params.weights, params.fc_bias, X, y, activation
+    )
     for name in ("z1", "a1", "a2", "a3", "z4", "a4"):
         assert_allclose(getattr(trace, name), ref[name], rtol=1e-9, atol=1e-12, err_msg=name)
-    for name in ("dz4", "da3", "da2", "da1", "dz1", "dx", "kernel", "conv_bias", "weights",
-                 "fc_bias"):  # fmt: skip
+    for name in (
+        "dz4",
+        "da3",
+        "da2",
+        "da1",
+        "dz1",
+        "dx",
+        "kernel",
+        "conv_bias",
+        "weights",
+        "fc_bias",
+    ):
         assert_allclose(getattr(grads, name), ref[name], rtol=1e-8, atol=1e-12, err_msg=name)
     # each image alone: the batch's parameter gradient is the mean, its deltas carry 1/n
-    singles = [cnn6.backward(params, cnn6.forward(params, X[i], y[i], activation), y[i])
-               for i in range(n)]  # fmt: skip
+    singles = [
+        cnn6.backward(params, cnn6.forward(params, X[i], y[i], activation), y[i]) for i in range(n)
+    ]
     for name in ("kernel", "weights"):
         mean = np.mean([getattr(g, name) for g in singles], axis=0)
         assert_allclose(getattr(grads, name), mean, rtol=1e-9, atol=1e-13)
@@ -294,8 +309,9 @@ def test_network_matches_naive_loops_and_batch_equals_images(activation, n, seed
 @given(st.integers(1, 60), seeds, st.floats(-5, 5), st.floats(0.01, 5), st.floats(-10, 10))
 def test_make_dataset_invariants(n, seed, low, width, square_value):
     high = low + width
-    X, y, corners = cnn6.make_dataset(n, np.random.default_rng(seed), low, high, square_value,
-                                      return_corners=True)  # fmt: skip
+    X, y, corners = cnn6.make_dataset(
+        n, np.random.default_rng(seed), low, high, square_value, return_corners=True
+    )
     assert X.shape == (n, 6, 6) and y.shape == (n,) and corners.shape == (n, 2)
     assert X.dtype == np.float64 and y.dtype == np.int64
     assert abs(int(y.sum()) - (n - int(y.sum()))) == n % 2

@@ -37,8 +37,16 @@ def test_default_recipe_learns_the_problem(seed):
 def test_history_has_one_entry_per_epoch(epochs, restarts, restart_epochs):
     X, y, params, rng = small_problem()
     X_val, y_val = cnn6.make_dataset(50, rng)
-    _, history = cnn6.train(params, X, y, rng=rng, epochs=epochs, restarts=restarts,
-                            restart_epochs=restart_epochs, validation=(X_val, y_val))  # fmt: skip
+    _, history = cnn6.train(
+        params,
+        X,
+        y,
+        rng=rng,
+        epochs=epochs,
+        restarts=restarts,
+        restart_epochs=restart_epochs,
+        validation=(X_val, y_val),
+    )
     for name in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
         assert len(getattr(history, name)) == epochs, name
     assert all(0.0 <= a <= 1.0 for a in history.accuracy + history.val_accuracy)
@@ -54,8 +62,9 @@ def test_history_without_validation_is_empty_there():
 def test_history_reports_the_final_parameters_truly():
     X, y, params, rng = small_problem(3)
     X_val, y_val = cnn6.make_dataset(80, rng)
-    final, history = cnn6.train(params, X, y, rng=rng, epochs=6, validation=(X_val, y_val),
-                                restarts=2, restart_epochs=2)  # fmt: skip
+    final, history = cnn6.train(
+        params, X, y, rng=rng, epochs=6, validation=(X_val, y_val), restarts=2, restart_epochs=2
+    )
     assert history.loss[-1] == pytest.approx(cnn6.forward(final, X, y).loss, rel=1e-12)
     assert history.accuracy[-1] == cnn6.accuracy(final, X, y)
     assert history.val_loss[-1] == pytest.approx(cnn6.forward(final, X_val, y_val).loss, rel=1e-12)
@@ -73,8 +82,9 @@ def test_loss_goes_down_with_each_optimizer():
     for optimizer, lr in (("sgd", 0.5), ("momentum", 0.05), ("adam", 0.02)):
         X, y, params, rng = small_problem(5)
         start = cnn6.forward(params, X, y).loss
-        final, history = cnn6.train(params, X, y, rng=rng, epochs=8, optimizer=optimizer, lr=lr,
-                                    restarts=1)  # fmt: skip
+        final, history = cnn6.train(
+            params, X, y, rng=rng, epochs=8, optimizer=optimizer, lr=lr, restarts=1
+        )
         assert history.loss[-1] < start, optimizer
         assert history.loss[-1] < history.loss[0], optimizer
         assert cnn6.forward(final, X, y).loss < start, optimizer
@@ -119,18 +129,37 @@ def full_batch_reference(params, X, y, optimizer, lr, epochs, momentum, fraction
 def test_update_rules_are_the_documented_ones(optimizer, activation):
     X, y, params, rng = small_problem(7, n=40)
     kw = dict(lr=0.05, epochs=4, momentum=0.8, final_lr_fraction=0.25)
-    trained, history = cnn6.train(params, X, y, rng=rng, batch_size=40, optimizer=optimizer,
-                                  activation=activation, restarts=1, **kw)  # fmt: skip
-    ref = full_batch_reference(params, X, y, optimizer, kw["lr"], kw["epochs"], kw["momentum"],
-                               kw["final_lr_fraction"], activation)  # fmt: skip
+    trained, history = cnn6.train(
+        params,
+        X,
+        y,
+        rng=rng,
+        batch_size=40,
+        optimizer=optimizer,
+        activation=activation,
+        restarts=1,
+        **kw,
+    )
+    ref = full_batch_reference(
+        params,
+        X,
+        y,
+        optimizer,
+        kw["lr"],
+        kw["epochs"],
+        kw["momentum"],
+        kw["final_lr_fraction"],
+        activation,
+    )
     # the batch's images come in a random order: only the order of a sum differs
     assert_allclose(vector(trained), ref, rtol=1e-9, atol=1e-12)
 
 
 def test_one_sgd_epoch_on_the_full_batch_is_one_sgd_step():
     X, y, params, rng = small_problem(8, n=30)
-    trained, history = cnn6.train(params, X, y, rng=rng, lr=0.3, epochs=1, batch_size=30,
-                                  optimizer="sgd", restarts=1)  # fmt: skip
+    trained, history = cnn6.train(
+        params, X, y, rng=rng, lr=0.3, epochs=1, batch_size=30, optimizer="sgd", restarts=1
+    )
     grads = cnn6.backward(params, cnn6.forward(params, X, y), y)
     assert_allclose(vector(trained), vector(cnn6.sgd_step(params, grads, 0.3)), rtol=1e-12)
     assert history.lr == [0.3]
@@ -138,12 +167,12 @@ def test_one_sgd_epoch_on_the_full_batch_is_one_sgd_step():
 
 def test_learning_rate_decays_geometrically():
     X, y, params, rng = small_problem()
-    _, history = cnn6.train(params, X, y, rng=rng, lr=0.1, epochs=5, final_lr_fraction=0.01,
-                            restarts=1)  # fmt: skip
+    _, history = cnn6.train(
+        params, X, y, rng=rng, lr=0.1, epochs=5, final_lr_fraction=0.01, restarts=1
+    )
     # 0.1 * 0.01 ** (e / 4): 0.1, 0.1 / sqrt(10), 0.01, 0.01 / sqrt(10), 0.001
     assert_allclose(history.lr, [0.1, 0.1 / 10**0.5, 0.01, 0.01 / 10**0.5, 0.001], rtol=1e-12)
-    _, flat = cnn6.train(params, X, y, rng=rng, lr=0.1, epochs=3, final_lr_fraction=1.0,
-                         restarts=1)  # fmt: skip
+    _, flat = cnn6.train(params, X, y, rng=rng, lr=0.1, epochs=3, final_lr_fraction=1.0, restarts=1)
     assert flat.lr == [0.1, 0.1, 0.1]
 
 

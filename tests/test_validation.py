@@ -100,8 +100,14 @@ def cases():
         c.append(pytest.param(fn, exc, name, id=f"{label}-{len(c)}"))
 
     # make_dataset(n, rng, low, high, square_value, *, return_corners)
-    for n, exc in [(0, ValueError), (-3, ValueError), (2.0, TypeError), ("4", TypeError),
-                   (True, TypeError), (None, TypeError)]:  # fmt: skip
+    for n, exc in [
+        (0, ValueError),
+        (-3, ValueError),
+        (2.0, TypeError),
+        ("4", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ]:
         add("make_dataset-n", lambda n=n: cnn6.make_dataset(n, np.random.default_rng(0)), exc, "n")
     for r in BAD_RNGS:
         add("make_dataset-rng", lambda r=r: cnn6.make_dataset(4, r), TypeError, "rng")
@@ -114,26 +120,43 @@ def cases():
         (0.0, np.inf, ValueError, "high"),
         (0.0, None, TypeError, "high"),
     ]:
-        add("make_dataset-range",
+        add(
+            "make_dataset-range",
             lambda lo=low, hi=high: cnn6.make_dataset(4, np.random.default_rng(0), lo, hi),
-            exc, name)  # fmt: skip
+            exc,
+            name,
+        )
     for value, exc in [(np.nan, ValueError), (np.inf, ValueError), (None, TypeError)]:
-        add("make_dataset-square_value",
+        add(
+            "make_dataset-square_value",
             lambda v=value: cnn6.make_dataset(4, np.random.default_rng(0), square_value=v),
-            exc, "square_value")  # fmt: skip
-    add("make_dataset-return_corners",
+            exc,
+            "square_value",
+        )
+    add(
+        "make_dataset-return_corners",
         lambda: cnn6.make_dataset(4, np.random.default_rng(0), return_corners="yes"),
-        TypeError, "return_corners")  # fmt: skip
+        TypeError,
+        "return_corners",
+    )
 
     # init_params(rng, kernel_scale, weight_scale)
     for r in BAD_RNGS:
         add("init_params-rng", lambda r=r: cnn6.init_params(r), TypeError, "rng")
     for name in ("kernel_scale", "weight_scale"):
-        for value, exc in [(0.0, ValueError), (-1.0, ValueError), (np.nan, ValueError),
-                           (np.inf, ValueError), ("1", TypeError)]:  # fmt: skip
-            add(f"init_params-{name}",
+        for value, exc in [
+            (0.0, ValueError),
+            (-1.0, ValueError),
+            (np.nan, ValueError),
+            (np.inf, ValueError),
+            ("1", TypeError),
+        ]:
+            add(
+                f"init_params-{name}",
                 lambda k={name: value}: cnn6.init_params(np.random.default_rng(0), **k),
-                exc, name)  # fmt: skip
+                exc,
+                name,
+            )
 
     # forward(params, X, y, activation)
     for params, exc, name in BAD_PARAMS:
@@ -150,8 +173,12 @@ def cases():
     # backward(params, trace, y)
     for params, exc, name in BAD_PARAMS:
         add("backward-params", lambda p=params: cnn6.backward(p, TRACE, Y), exc, name)
-    for trace, exc in [(None, TypeError), (GRADS, TypeError), (X, TypeError),
-                       (cnn6.forward(OTHER, X, Y), ValueError)]:  # fmt: skip
+    for trace, exc in [
+        (None, TypeError),
+        (GRADS, TypeError),
+        (X, TypeError),
+        (cnn6.forward(OTHER, X, Y), ValueError),
+    ]:
         add("backward-trace", lambda t=trace: cnn6.backward(P, t, Y), exc, "trace")
     for labels, exc in BAD_LABELS:
         add("backward-y", lambda t=labels: cnn6.backward(P, TRACE, t), exc, "y")
@@ -167,27 +194,48 @@ def cases():
         (params_with(fc_bias=np.nan), ValueError, "grads.fc_bias"),
     ]:
         add("sgd_step-grads", lambda g=grads: cnn6.sgd_step(P, g, 0.1), exc, name)
-    for lr, exc in [(0.0, ValueError), (-0.1, ValueError), (np.nan, ValueError),
-                    (np.inf, ValueError), ("0.1", TypeError), (None, TypeError)]:  # fmt: skip
+    for lr, exc in [
+        (0.0, ValueError),
+        (-0.1, ValueError),
+        (np.nan, ValueError),
+        (np.inf, ValueError),
+        ("0.1", TypeError),
+        (None, TypeError),
+    ]:
         add("sgd_step-lr", lambda lr=lr: cnn6.sgd_step(P, GRADS, lr), exc, "lr")
 
     # numerical_gradient(params, X, y, eps, activation)
     for params, exc, name in BAD_PARAMS[:4]:
-        add("numerical_gradient-params",
-            lambda p=params: cnn6.numerical_gradient(p, X, Y), exc, name)  # fmt: skip
+        add(
+            "numerical_gradient-params",
+            lambda p=params: cnn6.numerical_gradient(p, X, Y),
+            exc,
+            name,
+        )
     for images, exc in BAD_IMAGES:
         add("numerical_gradient-X", lambda i=images: cnn6.numerical_gradient(P, i, Y), exc, "X")
     for labels, exc in BAD_LABELS:
-        add("numerical_gradient-y",
-            lambda t=labels: cnn6.numerical_gradient(P, X, t), exc, "y")  # fmt: skip
-    for eps, exc in [(0.0, ValueError), (-1e-6, ValueError), (np.nan, ValueError),
-                     (2.0, ValueError), ("1e-6", TypeError)]:  # fmt: skip
-        add("numerical_gradient-eps",
-            lambda e=eps: cnn6.numerical_gradient(P, X, Y, eps=e), exc, "eps")  # fmt: skip
+        add("numerical_gradient-y", lambda t=labels: cnn6.numerical_gradient(P, X, t), exc, "y")
+    for eps, exc in [
+        (0.0, ValueError),
+        (-1e-6, ValueError),
+        (np.nan, ValueError),
+        (2.0, ValueError),
+        ("1e-6", TypeError),
+    ]:
+        add(
+            "numerical_gradient-eps",
+            lambda e=eps: cnn6.numerical_gradient(P, X, Y, eps=e),
+            exc,
+            "eps",
+        )
     for act, exc in BAD_ACTIVATIONS:
-        add("numerical_gradient-activation",
+        add(
+            "numerical_gradient-activation",
             lambda a=act: cnn6.numerical_gradient(P, X, Y, activation=a),
-            exc, "activation")  # fmt: skip
+            exc,
+            "activation",
+        )
 
     # train(params, X, y, *, rng, lr, epochs, batch_size, optimizer, momentum,
     #       final_lr_fraction, activation, restarts, restart_epochs, validation)
@@ -204,28 +252,44 @@ def cases():
     for r in BAD_RNGS:
         add("train-rng", lambda r=r: train(rng=r), TypeError, "rng")
     for name, value, exc in [
-        ("lr", 0.0, ValueError), ("lr", -0.02, ValueError), ("lr", np.nan, ValueError),
+        ("lr", 0.0, ValueError),
+        ("lr", -0.02, ValueError),
+        ("lr", np.nan, ValueError),
         ("lr", "0.02", TypeError),
-        ("epochs", 0, ValueError), ("epochs", -1, ValueError), ("epochs", 2.5, TypeError),
+        ("epochs", 0, ValueError),
+        ("epochs", -1, ValueError),
+        ("epochs", 2.5, TypeError),
         ("epochs", 30.0, TypeError),
-        ("batch_size", 0, ValueError), ("batch_size", -32, ValueError),
+        ("batch_size", 0, ValueError),
+        ("batch_size", -32, ValueError),
         ("batch_size", 32.0, TypeError),
-        ("optimizer", "rmsprop", ValueError), ("optimizer", "Adam", ValueError),
+        ("optimizer", "rmsprop", ValueError),
+        ("optimizer", "Adam", ValueError),
         ("optimizer", None, (TypeError, ValueError)),
-        ("momentum", -0.1, ValueError), ("momentum", 1.0, ValueError),
-        ("momentum", 1.5, ValueError), ("momentum", np.nan, ValueError),
-        ("final_lr_fraction", 0.0, ValueError), ("final_lr_fraction", -0.5, ValueError),
+        ("momentum", -0.1, ValueError),
+        ("momentum", 1.0, ValueError),
+        ("momentum", 1.5, ValueError),
+        ("momentum", np.nan, ValueError),
+        ("final_lr_fraction", 0.0, ValueError),
+        ("final_lr_fraction", -0.5, ValueError),
         ("final_lr_fraction", 1.5, ValueError),
-        ("activation", "tanh", ValueError), ("activation", None, TypeError),
-        ("restarts", 0, ValueError), ("restarts", 1.5, TypeError),
+        ("activation", "tanh", ValueError),
+        ("activation", None, TypeError),
+        ("restarts", 0, ValueError),
+        ("restarts", 1.5, TypeError),
         ("restart_epochs", 0, ValueError),
         ("restart_epochs", 30, ValueError),  # not fewer than epochs=30 with restarts
-        ("validation", [X, Y], TypeError), ("validation", (X,), TypeError),
+        ("validation", [X, Y], TypeError),
+        ("validation", (X,), TypeError),
         ("validation", X, TypeError),
-    ]:  # fmt: skip
+    ]:
         add(f"train-{name}", lambda k={name: value}: train(**k), exc, name)
-    add("train-validation[0]", lambda: train(validation=(with_nan(X), Y)),
-        ValueError, "validation[0]")  # fmt: skip
+    add(
+        "train-validation[0]",
+        lambda: train(validation=(with_nan(X), Y)),
+        ValueError,
+        "validation[0]",
+    )
     add("train-validation[0]", lambda: train(validation=(X1, Y1)), ValueError, "validation[0]")
     add("train-validation[1]", lambda: train(validation=(X, Y[:3])), ValueError, "validation[1]")
     add("train-validation[1]", lambda: train(validation=(X, Y + 1)), ValueError, "validation[1]")
@@ -240,52 +304,91 @@ def cases():
     for labels, exc in BAD_LABELS:
         add("accuracy-y", lambda t=labels: cnn6.accuracy(P, X, t), exc, "y")
     for act, exc in BAD_ACTIVATIONS:
-        add("predict_proba-activation",
-            lambda a=act: cnn6.predict_proba(P, X, a), exc, "activation")  # fmt: skip
+        add(
+            "predict_proba-activation", lambda a=act: cnn6.predict_proba(P, X, a), exc, "activation"
+        )
         add("accuracy-activation", lambda a=act: cnn6.accuracy(P, X, Y, a), exc, "activation")
 
     # conv2d_forward(x, kernel, bias, stride), conv2d_backward(dout, x, kernel, stride)
     k2 = np.ones((2, 2))
     dz = np.ones((3, 3))
     for fn, label in [
-        (lambda x=A44, kernel=k2, bias=0.0, stride=1: cnn6.conv2d_forward(x, kernel, bias, stride),
-         "conv2d_forward"),
-        (lambda x=A44, kernel=k2, stride=1: cnn6.conv2d_backward(dz, x, kernel, stride),
-         "conv2d_backward"),
-    ]:  # fmt: skip
-        for x, exc in [(np.ones(4), ValueError), (np.ones((2, 2, 4, 4)), ValueError),
-                       (NAN44, ValueError), ("x", TypeError),
-                       (A44.astype(complex), TypeError)]:  # fmt: skip
+        (
+            lambda x=A44, kernel=k2, bias=0.0, stride=1: cnn6.conv2d_forward(
+                x, kernel, bias, stride
+            ),
+            "conv2d_forward",
+        ),
+        (
+            lambda x=A44, kernel=k2, stride=1: cnn6.conv2d_backward(dz, x, kernel, stride),
+            "conv2d_backward",
+        ),
+    ]:
+        for x, exc in [
+            (np.ones(4), ValueError),
+            (np.ones((2, 2, 4, 4)), ValueError),
+            (NAN44, ValueError),
+            ("x", TypeError),
+            (A44.astype(complex), TypeError),
+        ]:
             add(f"{label}-x", lambda fn=fn, x=x: fn(x=x), exc, "x")
-        for kernel, exc in [(np.ones(2), ValueError), (np.ones((5, 2)), ValueError),
-                            (np.ones((2, 5)), ValueError), (with_nan(k2), ValueError),
-                            (None, TypeError)]:  # fmt: skip
+        for kernel, exc in [
+            (np.ones(2), ValueError),
+            (np.ones((5, 2)), ValueError),
+            (np.ones((2, 5)), ValueError),
+            (with_nan(k2), ValueError),
+            (None, TypeError),
+        ]:
             add(f"{label}-kernel", lambda fn=fn, k=kernel: fn(kernel=k), exc, "kernel")
-        for stride, exc in [(0, ValueError), (-1, ValueError), (1.0, TypeError),
-                            ("1", TypeError)]:  # fmt: skip
+        for stride, exc in [(0, ValueError), (-1, ValueError), (1.0, TypeError), ("1", TypeError)]:
             add(f"{label}-stride", lambda fn=fn, s=stride: fn(stride=s), exc, "stride")
-    for bias, exc in [(np.nan, ValueError), (np.inf, ValueError), ("0", TypeError),
-                      (np.ones(2), TypeError)]:  # fmt: skip
+    for bias, exc in [
+        (np.nan, ValueError),
+        (np.inf, ValueError),
+        ("0", TypeError),
+        (np.ones(2), TypeError),
+    ]:
         add("conv2d_forward-bias", lambda b=bias: cnn6.conv2d_forward(A44, k2, b), exc, "bias")
-    for dout, exc in [(np.ones((4, 4)), ValueError), (np.ones((1, 3, 3)), ValueError),
-                      (with_nan(dz), ValueError), (None, TypeError)]:  # fmt: skip
+    for dout, exc in [
+        (np.ones((4, 4)), ValueError),
+        (np.ones((1, 3, 3)), ValueError),
+        (with_nan(dz), ValueError),
+        (None, TypeError),
+    ]:
         add("conv2d_backward-dout", lambda d=dout: cnn6.conv2d_backward(d, A44, k2), exc, "dout")
     # conv_matrix(kernel, image_shape, stride)
-    for kernel, exc in [(np.ones(3), ValueError), (np.ones((5, 2)), ValueError),
-                        (with_nan(k2), ValueError)]:  # fmt: skip
+    for kernel, exc in [
+        (np.ones(3), ValueError),
+        (np.ones((5, 2)), ValueError),
+        (with_nan(k2), ValueError),
+    ]:
         add("conv_matrix-kernel", lambda k=kernel: cnn6.conv_matrix(k, (4, 4)), exc, "kernel")
-    for shape, exc in [([4, 4], TypeError), ((4,), TypeError), ((4, 4, 4), TypeError),
-                       ((0, 4), ValueError), ((4.0, 4), TypeError)]:  # fmt: skip
+    for shape, exc in [
+        ([4, 4], TypeError),
+        ((4,), TypeError),
+        ((4, 4, 4), TypeError),
+        ((0, 4), ValueError),
+        ((4.0, 4), TypeError),
+    ]:
         add("conv_matrix-image_shape", lambda s=shape: cnn6.conv_matrix(k2, s), exc, "image_shape")
     add("conv_matrix-stride", lambda: cnn6.conv_matrix(k2, (4, 4), 0), ValueError, "stride")
     # window_indices(height, width, kh, kw, stride)
     good = dict(height=4, width=4, kh=2, kw=2, stride=1)
-    for name, value, exc in [("height", 0, ValueError), ("width", -1, ValueError),
-                             ("kh", 0, ValueError), ("kw", 2.0, TypeError),
-                             ("stride", 0, ValueError), ("kh", 5, ValueError),
-                             ("kw", 5, ValueError)]:  # fmt: skip
-        add(f"window_indices-{name}",
-            lambda k={**good, name: value}: cnn6.window_indices(**k), exc, name)  # fmt: skip
+    for name, value, exc in [
+        ("height", 0, ValueError),
+        ("width", -1, ValueError),
+        ("kh", 0, ValueError),
+        ("kw", 2.0, TypeError),
+        ("stride", 0, ValueError),
+        ("kh", 5, ValueError),
+        ("kw", 5, ValueError),
+    ]:
+        add(
+            f"window_indices-{name}",
+            lambda k={**good, name: value}: cnn6.window_indices(**k),
+            exc,
+            name,
+        )
 
     # activations: (z) forward, (dout, z) backward, slope, alpha, activation name
     z = np.array([[-1.0, 2.0], [3.0, -4.0]])
@@ -296,8 +399,12 @@ def cases():
         ("activation_forward", lambda z: cnn6.activation_forward(z, "elu")),
     ]
     for label, fn in forwards:
-        for bad, exc in [(with_nan(z), ValueError), (np.ones((1, 2, 2, 2)), ValueError),
-                         (None, TypeError), (z.astype(object), TypeError)]:  # fmt: skip
+        for bad, exc in [
+            (with_nan(z), ValueError),
+            (np.ones((1, 2, 2, 2)), ValueError),
+            (None, TypeError),
+            (z.astype(object), TypeError),
+        ]:
             add(f"{label}-z", lambda fn=fn, b=bad: fn(b), exc, "z")
     backwards = [
         ("relu_backward", cnn6.relu_backward),
@@ -306,90 +413,166 @@ def cases():
         ("activation_backward", cnn6.activation_backward),
     ]
     for label, fn in backwards:
-        for bad, exc in [(np.ones((2, 3)), ValueError), (np.ones(4), ValueError),
-                         (with_nan(z), ValueError), ("1", TypeError)]:  # fmt: skip
+        for bad, exc in [
+            (np.ones((2, 3)), ValueError),
+            (np.ones(4), ValueError),
+            (with_nan(z), ValueError),
+            ("1", TypeError),
+        ]:
             add(f"{label}-dout", lambda fn=fn, b=bad: fn(b, z), exc, "dout")
         add(f"{label}-z", lambda fn=fn: fn(z, with_inf(z)), ValueError, "z")
-    for slope, exc in [(-0.1, ValueError), (1.0, ValueError), (np.nan, ValueError),
-                       ("0.01", TypeError)]:  # fmt: skip
+    for slope, exc in [
+        (-0.1, ValueError),
+        (1.0, ValueError),
+        (np.nan, ValueError),
+        ("0.01", TypeError),
+    ]:
         add("leaky_relu_forward-slope", lambda s=slope: cnn6.leaky_relu_forward(z, s), exc, "slope")
-        add("leaky_relu_backward-slope",
-            lambda s=slope: cnn6.leaky_relu_backward(z, z, s), exc, "slope")  # fmt: skip
-    for alpha, exc in [(0.0, ValueError), (-1.0, ValueError), (np.inf, ValueError),
-                       (None, TypeError)]:  # fmt: skip
+        add(
+            "leaky_relu_backward-slope",
+            lambda s=slope: cnn6.leaky_relu_backward(z, z, s),
+            exc,
+            "slope",
+        )
+    for alpha, exc in [
+        (0.0, ValueError),
+        (-1.0, ValueError),
+        (np.inf, ValueError),
+        (None, TypeError),
+    ]:
         add("elu_forward-alpha", lambda a=alpha: cnn6.elu_forward(z, a), exc, "alpha")
         add("elu_backward-alpha", lambda a=alpha: cnn6.elu_backward(z, z, a), exc, "alpha")
     for act, exc in BAD_ACTIVATIONS:
-        add("activation_forward-activation",
-            lambda a=act: cnn6.activation_forward(z, a), exc, "activation")  # fmt: skip
-        add("activation_backward-activation",
-            lambda a=act: cnn6.activation_backward(z, z, a), exc, "activation")  # fmt: skip
+        add(
+            "activation_forward-activation",
+            lambda a=act: cnn6.activation_forward(z, a),
+            exc,
+            "activation",
+        )
+        add(
+            "activation_backward-activation",
+            lambda a=act: cnn6.activation_backward(z, z, a),
+            exc,
+            "activation",
+        )
 
     # maxpool2d_forward(a, size, stride), maxpool2d_backward(dout, pool_idx, input_shape)
-    for a, exc in [(np.ones(4), ValueError), (np.ones((1, 1, 4, 4)), ValueError),
-                   (NAN44, ValueError), ("a", TypeError)]:  # fmt: skip
+    for a, exc in [
+        (np.ones(4), ValueError),
+        (np.ones((1, 1, 4, 4)), ValueError),
+        (NAN44, ValueError),
+        ("a", TypeError),
+    ]:
         add("maxpool2d_forward-a", lambda a=a: cnn6.maxpool2d_forward(a), exc, "a")
     for size, exc in [(0, ValueError), (5, ValueError), (2.0, TypeError), (None, TypeError)]:
         add("maxpool2d_forward-size", lambda s=size: cnn6.maxpool2d_forward(A44, s), exc, "size")
     for stride, exc in [(0, ValueError), (-2, ValueError), (2.0, TypeError)]:
-        add("maxpool2d_forward-stride",
-            lambda s=stride: cnn6.maxpool2d_forward(A44, 2, s), exc, "stride")  # fmt: skip
+        add(
+            "maxpool2d_forward-stride",
+            lambda s=stride: cnn6.maxpool2d_forward(A44, 2, s),
+            exc,
+            "stride",
+        )
     ones22 = np.ones((2, 2))
-    for shape, exc in [([4, 4], TypeError), ((16,), TypeError), (None, TypeError),
-                       ((4.0, 4), TypeError), ((0, 4), ValueError),
-                       ((4, -4), ValueError)]:  # fmt: skip
-        add("maxpool2d_backward-input_shape",
+    for shape, exc in [
+        ([4, 4], TypeError),
+        ((16,), TypeError),
+        (None, TypeError),
+        ((4.0, 4), TypeError),
+        ((0, 4), ValueError),
+        ((4, -4), ValueError),
+    ]:
+        add(
+            "maxpool2d_backward-input_shape",
             lambda s=shape: cnn6.maxpool2d_backward(ones22, POOL_IDX, s),
-            exc, "input_shape")  # fmt: skip
-    for idx, exc in [(POOL_IDX.astype(float), ValueError), (POOL_IDX[:1], ValueError),
-                     (POOL_IDX + 16, ValueError), (POOL_IDX - 6, ValueError)]:  # fmt: skip
-        add("maxpool2d_backward-pool_idx",
-            lambda i=idx: cnn6.maxpool2d_backward(ones22, i, (4, 4)), exc, "pool_idx")  # fmt: skip
+            exc,
+            "input_shape",
+        )
+    for idx, exc in [
+        (POOL_IDX.astype(float), ValueError),
+        (POOL_IDX[:1], ValueError),
+        (POOL_IDX + 16, ValueError),
+        (POOL_IDX - 6, ValueError),
+    ]:
+        add(
+            "maxpool2d_backward-pool_idx",
+            lambda i=idx: cnn6.maxpool2d_backward(ones22, i, (4, 4)),
+            exc,
+            "pool_idx",
+        )
     for dout, idx, shape, exc in [
         (np.ones((2, 2, 2)), POOL_IDX, (4, 4), ValueError),
         (with_nan(ones22), POOL_IDX, (4, 4), ValueError),
         (np.ones((3, 2, 2)), np.stack([POOL_IDX] * 3), (2, 4, 4), ValueError),
         ("1", POOL_IDX, (4, 4), TypeError),
     ]:
-        add("maxpool2d_backward-dout",
+        add(
+            "maxpool2d_backward-dout",
             lambda d=dout, i=idx, s=shape: cnn6.maxpool2d_backward(d, i, s),
-            exc, "dout")  # fmt: skip
+            exc,
+            "dout",
+        )
 
     # flatten_forward(a), flatten_backward(dout, input_shape)
-    for a, exc in [(np.ones(4), ValueError), (np.ones((1, 1, 2, 2)), ValueError),
-                   (with_nan(ones22), ValueError), (None, TypeError)]:  # fmt: skip
+    for a, exc in [
+        (np.ones(4), ValueError),
+        (np.ones((1, 1, 2, 2)), ValueError),
+        (with_nan(ones22), ValueError),
+        (None, TypeError),
+    ]:
         add("flatten_forward-a", lambda a=a: cnn6.flatten_forward(a), exc, "a")
-    for shape, exc in [([2, 2], TypeError), ((4,), TypeError), ("22", TypeError),
-                       ((2, 2.0), TypeError), ((-2, -2), ValueError)]:  # fmt: skip
-        add("flatten_backward-input_shape",
-            lambda s=shape: cnn6.flatten_backward(np.ones(4), s), exc, "input_shape")  # fmt: skip
-    for dout, exc in [(np.ones(5), ValueError), (ones22, ValueError),
-                      (with_nan(np.ones(4)), ValueError)]:  # fmt: skip
-        add("flatten_backward-dout",
-            lambda d=dout: cnn6.flatten_backward(d, (2, 2)), exc, "dout")  # fmt: skip
+    for shape, exc in [
+        ([2, 2], TypeError),
+        ((4,), TypeError),
+        ("22", TypeError),
+        ((2, 2.0), TypeError),
+        ((-2, -2), ValueError),
+    ]:
+        add(
+            "flatten_backward-input_shape",
+            lambda s=shape: cnn6.flatten_backward(np.ones(4), s),
+            exc,
+            "input_shape",
+        )
+    for dout, exc in [
+        (np.ones(5), ValueError),
+        (ones22, ValueError),
+        (with_nan(np.ones(4)), ValueError),
+    ]:
+        add("flatten_backward-dout", lambda d=dout: cnn6.flatten_backward(d, (2, 2)), exc, "dout")
 
     # dense_forward(a, weights, bias), dense_backward(dout, a, weights)
     w = np.ones(4)
     a = np.ones((3, 4))
     for bad, exc in [(np.ones((4, 1)), ValueError), (with_nan(w), ValueError), (None, TypeError)]:
         add("dense_forward-weights", lambda b=bad: cnn6.dense_forward(a, b), exc, "weights")
-        add("dense_backward-weights",
-            lambda b=bad: cnn6.dense_backward(np.ones(3), a, b), exc, "weights")  # fmt: skip
-    for bad, exc in [(np.ones(3), ValueError), (np.ones((3, 5)), ValueError),
-                     (np.ones((2, 3, 4)), ValueError), (with_inf(a), ValueError)]:  # fmt: skip
+        add(
+            "dense_backward-weights",
+            lambda b=bad: cnn6.dense_backward(np.ones(3), a, b),
+            exc,
+            "weights",
+        )
+    for bad, exc in [
+        (np.ones(3), ValueError),
+        (np.ones((3, 5)), ValueError),
+        (np.ones((2, 3, 4)), ValueError),
+        (with_inf(a), ValueError),
+    ]:
         add("dense_forward-a", lambda b=bad: cnn6.dense_forward(b, w), exc, "a")
         add("dense_backward-a", lambda b=bad: cnn6.dense_backward(np.ones(3), b, w), exc, "a")
     for bias, exc in [(np.nan, ValueError), ("1", TypeError)]:
         add("dense_forward-bias", lambda b=bias: cnn6.dense_forward(a, w, b), exc, "bias")
-    for dout, exc in [(np.ones(2), ValueError), (np.ones((3, 1)), ValueError),
-                      (np.float64(1.0), ValueError),
-                      (with_nan(np.ones(3)), ValueError)]:  # fmt: skip
+    for dout, exc in [
+        (np.ones(2), ValueError),
+        (np.ones((3, 1)), ValueError),
+        (np.float64(1.0), ValueError),
+        (with_nan(np.ones(3)), ValueError),
+    ]:
         add("dense_backward-dout", lambda d=dout: cnn6.dense_backward(d, a, w), exc, "dout")
 
     # sigmoid_forward(z), sigmoid_backward(dout, a)
     v = np.array([0.1, 0.5, 0.9])
-    for bad, exc in [(np.ones((2, 2)), ValueError), (with_nan(v), ValueError),
-                     ("0", TypeError)]:  # fmt: skip
+    for bad, exc in [(np.ones((2, 2)), ValueError), (with_nan(v), ValueError), ("0", TypeError)]:
         add("sigmoid_forward-z", lambda b=bad: cnn6.sigmoid_forward(b), exc, "z")
     for bad, exc in [(np.ones(2), ValueError), (with_nan(v), ValueError)]:
         add("sigmoid_backward-dout", lambda b=bad: cnn6.sigmoid_backward(b, v), exc, "dout")
@@ -399,12 +582,20 @@ def cases():
     # bce_forward(z, y), bce_backward(z, y)
     t = np.array([0, 1, 1])
     for fn, label in [(cnn6.bce_forward, "bce_forward"), (cnn6.bce_backward, "bce_backward")]:
-        for bad, exc in [(np.ones((3, 1)), ValueError), (with_nan(v), ValueError),
-                         (None, TypeError)]:  # fmt: skip
+        for bad, exc in [
+            (np.ones((3, 1)), ValueError),
+            (with_nan(v), ValueError),
+            (None, TypeError),
+        ]:
             add(f"{label}-z", lambda fn=fn, b=bad: fn(b, t), exc, "z")
-        for bad, exc in [(np.array([0, 1, 2]), ValueError), (np.array([0, 1]), ValueError),
-                         (np.array([0.0, 1.0, 0.3]), ValueError), (1, ValueError),
-                         (None, TypeError), (np.array(["0", "1", "1"]), TypeError)]:  # fmt: skip
+        for bad, exc in [
+            (np.array([0, 1, 2]), ValueError),
+            (np.array([0, 1]), ValueError),
+            (np.array([0.0, 1.0, 0.3]), ValueError),
+            (1, ValueError),
+            (None, TypeError),
+            (np.array(["0", "1", "1"]), TypeError),
+        ]:
             add(f"{label}-y", lambda fn=fn, b=bad: fn(v, b), exc, "y")
         add(f"{label}-y-one", lambda fn=fn: fn(np.float64(0.3), np.array([1])), ValueError, "y")
 

@@ -37,7 +37,7 @@ def conv_original(x, kernel, bias=0.0, stride=1):
     z = np.zeros((out_h, out_w))
     for i in range(out_h):
         for j in range(out_w):
-            z[i, j] = x[i:i + kh, j:j + kw].flatten() * kernel.flatten() + bias
+            z[i, j] = x[i : i + kh, j : j + kw].flatten() * kernel.flatten() + bias
     return z
 
 
@@ -46,8 +46,15 @@ def conv_products_kept(x, kernel, bias=0.0, stride=1):
     kh, kw = kernel.shape
     out_h = (x.shape[-2] - kh) // stride + 1
     out_w = (x.shape[-1] - kw) // stride + 1
-    return np.array([[x[i * stride:i * stride + kh, j * stride:j * stride + kw] * kernel + bias
-                      for j in range(out_w)] for i in range(out_h)])
+    return np.array(
+        [
+            [
+                x[i * stride : i * stride + kh, j * stride : j * stride + kw] * kernel + bias
+                for j in range(out_w)
+            ]
+            for i in range(out_h)
+        ]
+    )
 
 
 def conv_flipped(x, kernel, bias=0.0, stride=1):
@@ -92,7 +99,7 @@ def pool_steps_by_size(a, size=2, stride=2):
     idx = np.zeros((out_h, out_w), dtype=int)
     for i in range(out_h):
         for j in range(out_w):
-            window = a[i * size:(i + 1) * size, j * size:(j + 1) * size]
+            window = a[i * size : (i + 1) * size, j * size : (j + 1) * size]
             u, v = np.unravel_index(np.argmax(window), window.shape)
             out[i, j] = window[u, v]
             idx[i, j] = (i * size + u) * width + j * size + v
@@ -157,7 +164,7 @@ def _route_loop(dout, a, size, stride, pick, assign=False):
         for i in range(out_h):
             for j in range(out_w):
                 r, c = i * stride, j * stride
-                u, v = pick(image[r:r + size, c:c + size])
+                u, v = pick(image[r : r + size, c : c + size])
                 if assign:
                     da[s, r + u, c + v] = grads[s, i, j]
                 else:
@@ -192,7 +199,9 @@ def route_to_whole_window(dout, a, size=2, stride=2):
     for s in range(len(images)):
         for i in range(out_h):
             for j in range(out_w):
-                da[s, i * stride:i * stride + size, j * stride:j * stride + size] += grads[s, i, j]
+                da[s, i * stride : i * stride + size, j * stride : j * stride + size] += grads[
+                    s, i, j
+                ]
     return da.reshape(a.shape)
 
 
@@ -258,8 +267,16 @@ def kgrad_no_slide(x, dz):
 
 
 # --------------------------------------------------------------------------- training step
-def make_step(dz4="a4 - y", dw="a3", gate="indicator", dk_with="dz1", db_from="dz1",
-              sign=-1.0, overwrite_weights=False, mean=True):
+def make_step(
+    dz4="a4 - y",
+    dw="a3",
+    gate="indicator",
+    dk_with="dz1",
+    db_from="dz1",
+    sign=-1.0,
+    overwrite_weights=False,
+    mean=True,
+):
     """A training step with one mistake (the defaults give the right step)."""
 
     def training_step(params, X, y, lr):
@@ -289,11 +306,15 @@ def make_step(dz4="a4 - y", dw="a3", gate="indicator", dk_with="dz1", db_from="d
         dk = np.zeros((3, 3))
         for u in range(3):
             for v in range(3):
-                dk[u, v] = np.sum(trace.x[..., u:u + 4, v:v + 4] * partner)
+                dk[u, v] = np.sum(trace.x[..., u : u + 4, v : v + 4] * partner)
         dcb = np.sum(X) if db_from == "x" else np.sum(dz1)
         weights = lr * dweights if overwrite_weights else params.weights + sign * lr * dweights
-        return cnn6.Params(params.kernel + sign * lr * dk, params.conv_bias + sign * lr * dcb,
-                           weights, params.fc_bias + sign * lr * dfc)
+        return cnn6.Params(
+            params.kernel + sign * lr * dk,
+            params.conv_bias + sign * lr * dcb,
+            weights,
+            params.fc_bias + sign * lr * dfc,
+        )
 
     return training_step
 
@@ -357,8 +378,12 @@ def step_variant(change):
 
 
 def _scaled(params, new, factor):
-    return cnn6.Params(*(getattr(params, f) + factor * (getattr(new, f) - getattr(params, f))
-                         for f in ("kernel", "conv_bias", "weights", "fc_bias")))
+    return cnn6.Params(
+        *(
+            getattr(params, f) + factor * (getattr(new, f) - getattr(params, f))
+            for f in ("kernel", "conv_bias", "weights", "fc_bias")
+        )
+    )
 
 
 # (id, check, wrong function, key of the hint in cnn6.checks.HINTS, or a text to find)
@@ -367,14 +392,22 @@ WRONG = [
     ("conv-products-kept", "check_conv2d_forward", conv_products_kept, "conv_no_sum"),
     ("conv-flipped-kernel", "check_conv2d_forward", conv_flipped, "conv_flip"),
     ("conv-no-bias", "check_conv2d_forward", conv_no_bias, "conv_no_bias"),
-    ("conv-bias-per-product", "check_conv2d_forward", conv_bias_per_product,
-     "conv_bias_per_product"),
+    (
+        "conv-bias-per-product",
+        "check_conv2d_forward",
+        conv_bias_per_product,
+        "conv_bias_per_product",
+    ),
     ("conv-off-by-one", "check_conv2d_forward", conv_off_by_one, "conv_output_size"),
     ("conv-ignores-stride", "check_conv2d_forward", conv_ignores_stride, "conv_ignore_stride"),
     ("conv-one-image-only", "check_conv2d_forward", conv_one_image_only, "batch"),
     ("conv-mean", "check_conv2d_forward", conv_mean, "conv_mean"),
-    ("pool-original-steps-by-size", "check_maxpool2d_forward", pool_steps_by_size,
-     "pool_step_by_size"),
+    (
+        "pool-original-steps-by-size",
+        "check_maxpool2d_forward",
+        pool_steps_by_size,
+        "pool_step_by_size",
+    ),
     ("pool-original-3x3", "check_maxpool2d_forward", pool_three_by_three, "pool_ignore_stride"),
     ("pool-last-on-tie", "check_maxpool2d_forward", pool_last_on_tie, "pool_idx_last_tie"),
     ("pool-index-in-window", "check_maxpool2d_forward", pool_index_in_window, "pool_idx_local"),
@@ -386,14 +419,22 @@ WRONG = [
     ("route-whole-window", "check_maxpool2d_backward", route_to_whole_window, "route_spread"),
     ("route-ones", "check_maxpool2d_backward", route_ones, "route_ones"),
     ("route-to-min", "check_maxpool2d_backward", route_to_min, "route_not_max"),
-    ("relu-original-times-activation", "check_relu_backward", relu_times_activation,
-     "relu_times_activation"),
+    (
+        "relu-original-times-activation",
+        "check_relu_backward",
+        relu_times_activation,
+        "relu_times_activation",
+    ),
     ("relu-ge-zero", "check_relu_backward", relu_ge_zero, "relu_at_zero"),
     ("relu-indicator-only", "check_relu_backward", relu_indicator_only, "relu_indicator_only"),
     ("relu-gate-on-dout", "check_relu_backward", relu_on_dout, "relu_gate_on_dout"),
     ("relu-identity", "check_relu_backward", relu_identity, "relu_pass_all"),
-    ("kgrad-original-bias-from-input", "check_conv2d_kernel_grad", kgrad_bias_from_input,
-     "bgrad_sum_input"),
+    (
+        "kgrad-original-bias-from-input",
+        "check_conv2d_kernel_grad",
+        kgrad_bias_from_input,
+        "bgrad_sum_input",
+    ),
     ("kgrad-flipped", "check_conv2d_kernel_grad", kgrad_flipped, "kgrad_flip"),
     ("kgrad-transposed", "check_conv2d_kernel_grad", kgrad_transposed, "kgrad_transposed"),
     ("kgrad-per-image", "check_conv2d_kernel_grad", kgrad_per_image, "kgrad_no_batch_sum"),
@@ -402,19 +443,34 @@ WRONG = [
     ("step-original-ascent", "check_training_step", make_step(sign=+1.0), "step_ascent"),
     ("step-original-dz4-bce", "check_training_step", make_step(dz4="bce"), "dz4_bce"),
     ("step-original-dw-a4", "check_training_step", make_step(dw="a4"), "dw_a4"),
-    ("step-original-overwrites-weights", "check_training_step",
-     make_step(overwrite_weights=True), "step_overwrite"),
-    ("step-original-gate-times-a1", "check_training_step", make_step(gate="a1"),
-     "dk_times_activation"),
-    ("step-original-bias-from-input", "check_training_step", make_step(db_from="x"),
-     "db_sum_input"),
+    (
+        "step-original-overwrites-weights",
+        "check_training_step",
+        make_step(overwrite_weights=True),
+        "step_overwrite",
+    ),
+    (
+        "step-original-gate-times-a1",
+        "check_training_step",
+        make_step(gate="a1"),
+        "dk_times_activation",
+    ),
+    (
+        "step-original-bias-from-input",
+        "check_training_step",
+        make_step(db_from="x"),
+        "db_sum_input",
+    ),
     ("step-skips-relu-gate", "check_training_step", make_step(gate="none"), "dk_skip_gate"),
     ("step-correlates-a1", "check_training_step", make_step(dk_with="a1"), "dk_with_a1"),
     ("step-no-batch-mean", "check_training_step", make_step(mean=False), "step_no_mean"),
-    ("step-calls-engine", "check_training_step", step_with_engine,
-     "cnn6.backward is switched off"),
-    ("step-returns-tuple", "check_training_step", step_returns_tuple,
-     "return only the new cnn6.Params"),
+    ("step-calls-engine", "check_training_step", step_with_engine, "cnn6.backward is switched off"),
+    (
+        "step-returns-tuple",
+        "check_training_step",
+        step_returns_tuple,
+        "return only the new cnn6.Params",
+    ),
     ("pool-column-major", "check_maxpool2d_forward", pool_column_major, "pool_idx_column_major"),
     ("pool-abs", "check_maxpool2d_forward", pool_abs, "pool_abs"),
     ("pool-min", "check_maxpool2d_forward", pool_min, "pool_min"),
@@ -423,10 +479,17 @@ WRONG = [
     ("relu-wrong-sign", "check_relu_backward", relu_wrong_sign, "relu_sign"),
     ("relu-inverted", "check_relu_backward", relu_inverted, "relu_inverted"),
     ("kgrad-batch-mean", "check_conv2d_kernel_grad", kgrad_batch_mean, "kgrad_batch_mean"),
-    ("step-no-lr", "check_training_step", step_variant(lambda p, new, lr: _scaled(p, new, 1 / lr)),
-     "step_no_lr"),
-    ("step-lr-twice", "check_training_step", step_variant(lambda p, new, lr: _scaled(p, new, lr)),
-     "step_lr_twice"),
-    ("step-unchanged", "check_training_step", step_variant(lambda p, new, lr: p),
-     "step_unchanged"),
+    (
+        "step-no-lr",
+        "check_training_step",
+        step_variant(lambda p, new, lr: _scaled(p, new, 1 / lr)),
+        "step_no_lr",
+    ),
+    (
+        "step-lr-twice",
+        "check_training_step",
+        step_variant(lambda p, new, lr: _scaled(p, new, lr)),
+        "step_lr_twice",
+    ),
+    ("step-unchanged", "check_training_step", step_variant(lambda p, new, lr: p), "step_unchanged"),
 ]

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TAG = "cnn6-install"
 TAGS = ["remove-cell", TAG]
 
-TEMPLATE = '''\
+TEMPLATE = """\
 # Colab and other fresh kernels: install the cnn6 engine when it is missing. Nothing is
 # downloaded when it is installed already (make lab, Binder, the book's own build).
 try:
@@ -37,7 +37,7 @@ except ImportError:
     import sys
 
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
-                           "cnn6 @ git+{url}@{branch}"])'''
+                           "cnn6 @ git+{url}@{branch}"])"""
 
 
 def install_source(config_file: Path = ROOT / "_config.yml") -> str:
@@ -47,8 +47,7 @@ def install_source(config_file: Path = ROOT / "_config.yml") -> str:
     url, branch = repo.get("url"), repo.get("branch") or "main"
     if not url or not str(url).startswith("https://"):
         raise SystemExit(f"{config_file}: repository.url must be an https URL, got {url!r}")
-    return TEMPLATE.format(url=str(url).rstrip("/").removesuffix(".git") + ".git",
-                           branch=branch)
+    return TEMPLATE.format(url=str(url).rstrip("/").removesuffix(".git") + ".git", branch=branch)
 
 
 def update(path: Path, source: str, check: bool = False) -> bool:
@@ -58,8 +57,12 @@ def update(path: Path, source: str, check: bool = False) -> bool:
     found = [k for k, c in enumerate(nb.cells) if TAG in c.get("metadata", {}).get("tags", [])]
     if found == [0]:
         cell = nb.cells[0]
-        if cell.cell_type == "code" and cell.source == source and \
-                cell.metadata.get("tags") == TAGS and cell.get("id") == TAG:
+        if (
+            cell.cell_type == "code"
+            and cell.source == source
+            and cell.metadata.get("tags") == TAGS
+            and cell.get("id") == TAG
+        ):
             return False
     if check:
         return True
@@ -75,8 +78,11 @@ def update(path: Path, source: str, check: bool = False) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if a notebook lacks the current cell")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a notebook lacks the current cell",
+    )
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))

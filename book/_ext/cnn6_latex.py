@@ -35,7 +35,7 @@ def escape_text_in_math(tex: str) -> str:
         if depth:
             break  # unbalanced: leave the rest as it is (LaTeX will say where)
         out.append(tex[pos:start])
-        out.append(_SPECIAL.sub(r"\\\1", tex[start:k - 1]))
+        out.append(_SPECIAL.sub(r"\\\1", tex[start : k - 1]))
         out.append("}")
         pos = k
     out.append(tex[pos:])

@@ -119,9 +119,12 @@ def _no_remote_assets(app: Any, exception: Exception | None) -> None:
     for page in sorted(Path(app.outdir).rglob("*.html")):
         for match in _REMOTE.finditer(page.read_text(encoding="utf-8", errors="replace")):
             tag, _, url = match.groups()
-            if tag.lower() == "link" and "stylesheet" not in match.group(0).lower() and \
-                    "preload" not in match.group(0).lower() and "icon" not in \
-                    match.group(0).lower():
+            if (
+                tag.lower() == "link"
+                and "stylesheet" not in match.group(0).lower()
+                and "preload" not in match.group(0).lower()
+                and "icon" not in match.group(0).lower()
+            ):
                 continue  # <link rel="canonical" ...> and the like: not fetched
             found.append(f"{page.relative_to(app.outdir)}: <{tag}> {url}")
     if found:

@@ -34,7 +34,7 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.gridspec import GridSpec
 
-from . import _checks
+from . import validation as check
 from .display import CMAPS, Matrix, Row, _colour, _text_colour, fmt, plot_matrix, show_row
 from .layers import _conv2d_forward, _maxpool2d_backward, _maxpool2d_forward
 
@@ -57,20 +57,28 @@ def _svg(body):
 # Font Awesome 4 names used by matplotlib's template -> inline drawings.
 _ICONS = {
     "fa fa-minus": _svg('<rect x="3" y="7" width="10" height="2"/>'),
-    "fa fa-plus": _svg('<rect x="3" y="7" width="10" height="2"/><rect x="7" y="3" width="2" '
-                       'height="10"/>'),
+    "fa fa-plus": _svg(
+        '<rect x="3" y="7" width="10" height="2"/><rect x="7" y="3" width="2" height="10"/>'
+    ),
     "fa fa-play": _svg('<polygon points="4,2 14,8 4,14"/>'),
     "fa fa-play fa-flip-horizontal": _svg('<polygon points="12,2 2,8 12,14"/>'),
-    "fa fa-pause": _svg('<rect x="3" y="2" width="3.5" height="12"/><rect x="9.5" y="2" '
-                        'width="3.5" height="12"/>'),
-    "fa fa-step-forward": _svg('<polygon points="3,2 11,8 3,14"/><rect x="11" y="2" width="2" '
-                               'height="12"/>'),
-    "fa fa-step-backward": _svg('<rect x="3" y="2" width="2" height="12"/><polygon '
-                                'points="13,2 5,8 13,14"/>'),
-    "fa fa-fast-forward": _svg('<polygon points="1,2 7,8 1,14"/><polygon points="7,2 13,8 '
-                               '7,14"/><rect x="13" y="2" width="2" height="12"/>'),
-    "fa fa-fast-backward": _svg('<rect x="1" y="2" width="2" height="12"/><polygon points="9,2 '
-                                '3,8 9,14"/><polygon points="15,2 9,8 15,14"/>'),
+    "fa fa-pause": _svg(
+        '<rect x="3" y="2" width="3.5" height="12"/><rect x="9.5" y="2" width="3.5" height="12"/>'
+    ),
+    "fa fa-step-forward": _svg(
+        '<polygon points="3,2 11,8 3,14"/><rect x="11" y="2" width="2" height="12"/>'
+    ),
+    "fa fa-step-backward": _svg(
+        '<rect x="3" y="2" width="2" height="12"/><polygon points="13,2 5,8 13,14"/>'
+    ),
+    "fa fa-fast-forward": _svg(
+        '<polygon points="1,2 7,8 1,14"/><polygon points="7,2 13,8 '
+        '7,14"/><rect x="13" y="2" width="2" height="12"/>'
+    ),
+    "fa fa-fast-backward": _svg(
+        '<rect x="1" y="2" width="2" height="12"/><polygon points="9,2 '
+        '3,8 9,14"/><polygon points="15,2 9,8 15,14"/>'
+    ),
 }
 _ICON_RE = re.compile(r'<i class="(fa [^"]+)"></i>')
 _LINK_RE = re.compile(r'<link rel="stylesheet"\s+href="https?://[^"]*"\s*/?>\s*')
@@ -178,13 +186,16 @@ def _plot_partial(ax, values, filled, name, kind, digits, limits):
 
 def _box(ax, top, left, height, width, colour=_WINDOW):
     """Outline cells [top, top+height) x [left, left+width) of the matrix drawn on `ax`."""
-    ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
-                               edgecolor=colour, lw=3, zorder=5))
+    ax.add_patch(
+        plt.Rectangle(
+            (left - 0.5, top - 0.5), width, height, fill=False, edgecolor=colour, lw=3, zorder=5
+        )
+    )
 
 
 def _window_mask(shape, top, left, height, width):
     mask = np.zeros(shape, dtype=bool)
-    mask[top:top + height, left:left + width] = True
+    mask[top : top + height, left : left + width] = True
     return mask
 
 
@@ -199,18 +210,18 @@ def _value_limits(a):
 
 
 def _check_common(digits, interval, dpi):
-    digits = _checks.integer(digits, "digits", low=0)
+    digits = check.integer(digits, "digits", low=0)
     if digits > 6:
         raise ValueError(f"digits: expected an integer from 0 to 6, got {digits}")
-    interval = _checks.integer(interval, "interval", low=50)
-    dpi = _checks.integer(dpi, "dpi", low=30)
+    interval = check.integer(interval, "interval", low=50)
+    dpi = check.integer(dpi, "dpi", low=30)
     if dpi > 200:
         raise ValueError(f"dpi: expected an integer from 30 to 200, got {dpi}")
     return digits, interval, dpi
 
 
 def _matrix(value, name, max_size=12):
-    arr = _checks.array(value, name, (2,))
+    arr = check.array(value, name, (2,))
     if max(arr.shape) > max_size:
         raise ValueError(f"{name}: expected at most {max_size} rows and columns, got {arr.shape}")
     return arr
@@ -231,14 +242,17 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
     """
     x = _matrix(x, "x")
     kernel = _matrix(kernel, "kernel")
-    bias = _checks.real(bias, "bias")
+    bias = check.real(bias, "bias")
     digits, interval, dpi = _check_common(digits, interval, dpi)
     kh, kw = kernel.shape
     if kh > x.shape[0] or kw > x.shape[1]:
         raise ValueError(
-            f"kernel: expected a kernel no larger than x {x.shape}, got {kernel.shape}")
+            f"kernel: expected a kernel no larger than x {x.shape}, got {kernel.shape}"
+        )
     oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
-    products = np.array([[x[i:i + kh, j:j + kw] * kernel for j in range(ow)] for i in range(oh)])
+    products = np.array(
+        [[x[i : i + kh, j : j + kw] * kernel for j in range(ow)] for i in range(oh)]
+    )
     z1 = _conv2d_forward(x, kernel, bias, 1)  # the engine's z1; products are for the frames
     z1_limits = _value_limits(z1)
     k_limits = _value_limits(kernel)
@@ -257,26 +271,52 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
         filled = _first_cells((oh, ow), len(cells) if final else frame + 1)
         if final:
             axes[2].set_axis_off()
-            axes[2].text(0.5, 0.5, f"z1 = x ⋆ K + b\nb = {fmt(bias, digits)}", ha="center",
-                         va="center", fontsize=10, transform=axes[2].transAxes)
+            axes[2].text(
+                0.5,
+                0.5,
+                f"z1 = x ⋆ K + b\nb = {fmt(bias, digits)}",
+                ha="center",
+                va="center",
+                fontsize=10,
+                transform=axes[2].transAxes,
+            )
             fig.suptitle(f"z1 = x ⋆ K + b: all {len(cells)} windows done", fontsize=11)
         else:
-            plot_matrix(axes[2], products[i, j], "window ⊙ K", digits=digits,
-                        vmin=p_limits[0], vmax=p_limits[1])
+            plot_matrix(
+                axes[2],
+                products[i, j],
+                "window ⊙ K",
+                digits=digits,
+                vmin=p_limits[0],
+                vmax=p_limits[1],
+            )
             total = products[i, j].sum()
             fig.suptitle(
                 f"z1[{i}, {j}] = sum(x[{i}:{i + kh}, {j}:{j + kw}] ⊙ K) + b = {fmt(total, digits)}"
-                f" + ({fmt(bias, digits)}) = {fmt(z1[i, j], digits)}", fontsize=11)
+                f" + ({fmt(bias, digits)}) = {fmt(z1[i, j], digits)}",
+                fontsize=11,
+            )
         _plot_partial(axes[3], z1, filled, "z1", "value", digits, z1_limits)
         if not final:
             _box(axes[3], i, j, 1, 1)
 
     html, png = _render(fig, draw, len(cells) + 1, interval, dpi)
-    row = show_row(x, "⋆", kernel, "+", Matrix(bias, digits=digits), "=", z1,
-                   names=["x", "K", "b", "z1"], digits=digits)
-    text = (f"Animation ({len(cells) + 1} frames): the {kh}×{kw} kernel K slides over x "
-            f"({x.shape[0]}×{x.shape[1]}); each stop gives one value of z1 = sum(window ⊙ K) + b."
-            f"\n{row!r}")
+    row = show_row(
+        x,
+        "⋆",
+        kernel,
+        "+",
+        Matrix(bias, digits=digits),
+        "=",
+        z1,
+        names=["x", "K", "b", "z1"],
+        digits=digits,
+    )
+    text = (
+        f"Animation ({len(cells) + 1} frames): the {kh}×{kw} kernel K slides over x "
+        f"({x.shape[0]}×{x.shape[1]}); each stop gives one value of z1 = sum(window ⊙ K) + b."
+        f"\n{row!r}"
+    )
     return JSAnimation(html, text, png, len(cells) + 1)
 
 
@@ -299,7 +339,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
     if oh > x.shape[0] or ow > x.shape[1]:
         raise ValueError(f"dz1: expected a delta no larger than x {x.shape}, got {dz1.shape}")
     kh, kw = x.shape[0] - oh + 1, x.shape[1] - ow + 1
-    products = np.array([[x[u:u + oh, v:v + ow] * dz1 for v in range(kw)] for u in range(kh)])
+    products = np.array([[x[u : u + oh, v : v + ow] * dz1 for v in range(kw)] for u in range(kh)])
     dk = _conv2d_forward(x, dz1, 0.0, 1)  # x ⋆ dz1, as the engine computes dK
     dk_limits, d_limits, p_limits = _grad_limits(dk), _grad_limits(dz1), _grad_limits(products)
 
@@ -316,25 +356,49 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
         filled = _first_cells((kh, kw), len(cells) if final else frame + 1)
         if final:
             axes[2].set_axis_off()
-            axes[2].text(0.5, 0.5, "dK = x ⋆ dz1", ha="center", va="center", fontsize=10,
-                         transform=axes[2].transAxes)
+            axes[2].text(
+                0.5,
+                0.5,
+                "dK = x ⋆ dz1",
+                ha="center",
+                va="center",
+                fontsize=10,
+                transform=axes[2].transAxes,
+            )
             fig.suptitle(f"dK = x ⋆ dz1: all {len(cells)} kernel weights done", fontsize=11)
         else:
-            plot_matrix(axes[2], products[u, v], "window ⊙ dz1", kind="grad", digits=digits,
-                        vmax=p_limits[1])
-            fig.suptitle(f"dK[{u}, {v}] = sum(x[{u}:{u + oh}, {v}:{v + ow}] ⊙ dz1) = "
-                         f"{fmt(dk[u, v], digits)}", fontsize=11)
+            plot_matrix(
+                axes[2],
+                products[u, v],
+                "window ⊙ dz1",
+                kind="grad",
+                digits=digits,
+                vmax=p_limits[1],
+            )
+            fig.suptitle(
+                f"dK[{u}, {v}] = sum(x[{u}:{u + oh}, {v}:{v + ow}] ⊙ dz1) = "
+                f"{fmt(dk[u, v], digits)}",
+                fontsize=11,
+            )
         _plot_partial(axes[3], dk, filled, "dK", "grad", digits, dk_limits)
         if not final:
             _box(axes[3], u, v, 1, 1)
 
     html, png = _render(fig, draw, len(cells) + 1, interval, dpi)
-    row = show_row(x, "⋆", Matrix(dz1, kind="grad", digits=digits), "=",
-                   Matrix(dk, kind="grad", digits=digits), names=["x", "dz1", "dK"],
-                   digits=digits)
-    text = (f"Animation ({len(cells) + 1} frames): dz1 ({oh}×{ow}) slides over x "
-            f"({x.shape[0]}×{x.shape[1]}); each stop gives one weight's gradient "
-            f"dK[u, v] = sum(x window ⊙ dz1).\n{row!r}")
+    row = show_row(
+        x,
+        "⋆",
+        Matrix(dz1, kind="grad", digits=digits),
+        "=",
+        Matrix(dk, kind="grad", digits=digits),
+        names=["x", "dz1", "dK"],
+        digits=digits,
+    )
+    text = (
+        f"Animation ({len(cells) + 1} frames): dz1 ({oh}×{ow}) slides over x "
+        f"({x.shape[0]}×{x.shape[1]}); each stop gives one weight's gradient "
+        f"dK[u, v] = sum(x window ⊙ dz1).\n{row!r}"
+    )
     return JSAnimation(html, text, png, len(cells) + 1)
 
 
@@ -368,8 +432,17 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
     panels = 2 if da2 is None else 4
     fig = plt.figure(figsize=(3.9 if da2 is None else 7.8, 3.0), facecolor="white")
     ratios = [a1.shape[1], pw] + ([pw, a1.shape[1]] if da2 is not None else [])
-    grid = GridSpec(1, panels, figure=fig, width_ratios=ratios, wspace=0.4, left=0.05,
-                    right=0.98, top=0.84, bottom=0.08)
+    grid = GridSpec(
+        1,
+        panels,
+        figure=fig,
+        width_ratios=ratios,
+        wspace=0.4,
+        left=0.05,
+        right=0.98,
+        top=0.84,
+        bottom=0.08,
+    )
     axes = [fig.add_subplot(grid[0, k]) for k in range(panels)]
 
     def draw(frame):
@@ -381,8 +454,9 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
         won = np.zeros(a1.shape, dtype=bool)
         for w in windows[:done]:
             won[winners[w]] = True
-        plot_matrix(axes[0], a1, "a1", digits=digits, highlight=won, vmin=a_limits[0],
-                    vmax=a_limits[1])
+        plot_matrix(
+            axes[0], a1, "a1", digits=digits, highlight=won, vmin=a_limits[0], vmax=a_limits[1]
+        )
         filled = _first_cells((ph, pw), done)
         _plot_partial(axes[1], a2, filled, "a2", "value", digits, a_limits)
         if not final:
@@ -392,13 +466,24 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
         if final:
             title = f"max-pool 2×2, stride 2: all {len(windows)} windows done"
         else:
-            title = (f"a2[{p}, {q}] = max(a1[{2 * p}:{2 * p + 2}, {2 * q}:{2 * q + 2}]) = "
-                     f"a1[{r}, {c}] = {fmt(a2[p, q], digits)}")
+            title = (
+                f"a2[{p}, {q}] = max(a1[{2 * p}:{2 * p + 2}, {2 * q}:{2 * q + 2}]) = "
+                f"a1[{r}, {c}] = {fmt(a2[p, q], digits)}"
+            )
         if da2 is not None:
             plot_matrix(axes[2], da2, "da2", kind="grad", digits=digits)
             lim = _grad_limits(da2)
-            _plot_partial(axes[3], da1, np.ones(a1.shape, dtype=bool) if final else
-                          _routed(a1.shape, winners, windows[:done]), "da1", "grad", digits, lim)
+            _plot_partial(
+                axes[3],
+                da1,
+                np.ones(a1.shape, dtype=bool)
+                if final
+                else _routed(a1.shape, winners, windows[:done]),
+                "da1",
+                "grad",
+                digits,
+                lim,
+            )
             if not final:
                 _box(axes[2], p, q, 1, 1, "#1f2328")
                 _box(axes[3], 2 * p, 2 * q, 2, 2, "#1f2328")
@@ -409,17 +494,23 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
     won_all = np.zeros(a1.shape, dtype=bool)
     for rc in winners.values():
         won_all[rc] = True
-    items = [Matrix(a1, "a1", digits=digits, highlight=won_all), "max-pool →",
-             Matrix(a2, "a2", digits=digits)]
+    items = [
+        Matrix(a1, "a1", digits=digits, highlight=won_all),
+        "max-pool →",
+        Matrix(a2, "a2", digits=digits),
+    ]
     if da2 is not None:
-        items += ["   ", Matrix(da2, "da2", "grad", digits), "to the max →",
-                  Matrix(da1, "da1", "grad", digits, highlight=won_all)]
+        items += [
+            "   ",
+            Matrix(da2, "da2", "grad", digits),
+            "to the max →",
+            Matrix(da1, "da1", "grad", digits, highlight=won_all),
+        ]
 
     what = "each 2×2 window of a1 gives its maximum to a2"
     if da2 is not None:
         what += "; each da2 value goes back to that maximum in da1, zeros elsewhere"
-    text = (f"Animation ({len(windows) + 1} frames): {what} (winners in brackets).\n"
-            f"{Row(items)!r}")
+    text = f"Animation ({len(windows) + 1} frames): {what} (winners in brackets).\n{Row(items)!r}"
     return JSAnimation(html, text, png, len(windows) + 1)
 
 
@@ -427,7 +518,7 @@ def _routed(shape, winners, windows):
     """The cells of da1 already known once `windows` have been routed: their whole 2x2 block."""
     mask = np.zeros(shape, dtype=bool)
     for p, q in windows:
-        mask[2 * p:2 * p + 2, 2 * q:2 * q + 2] = True
+        mask[2 * p : 2 * p + 2, 2 * q : 2 * q + 2] = True
     return mask
 
 
@@ -436,9 +527,17 @@ def _sliding_figure(width, slider_width, out_shape):
     the window's products with it (both ``slider_width``), and the output (``out_shape``).
     Returns (figure, axes, the output's cells in the order the frames fill them)."""
     fig = plt.figure(figsize=(10, 3.6), facecolor="white")
-    grid = GridSpec(1, 4, figure=fig, width_ratios=[width, slider_width, slider_width,
-                                                    out_shape[1]],
-                    wspace=0.3, left=0.03, right=0.99, top=0.85, bottom=0.08)
+    grid = GridSpec(
+        1,
+        4,
+        figure=fig,
+        width_ratios=[width, slider_width, slider_width, out_shape[1]],
+        wspace=0.3,
+        left=0.03,
+        right=0.99,
+        top=0.85,
+        bottom=0.08,
+    )
     axes = [fig.add_subplot(grid[0, k]) for k in range(4)]
     cells = [(i, j) for i in range(out_shape[0]) for j in range(out_shape[1])]
     return fig, axes, cells

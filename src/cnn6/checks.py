@@ -178,9 +178,7 @@ HINTS = {
         "the ReLU's slope is 1 wherever z > 0, however large z is."
     ),
     "relu_indicator_only": "you returned the indicator [z > 0] alone: multiply it by dout.",
-    "relu_at_zero": (
-        "at z = 0 the book takes the ReLU's derivative as 0: test z > 0, not z >= 0."
-    ),
+    "relu_at_zero": ("at z = 0 the book takes the ReLU's derivative as 0: test z > 0, not z >= 0."),
     "relu_gate_on_dout": (
         "you tested the sign of dout; the ReLU lets the gradient through where its forward "
         "input z was positive, whatever the sign of dout."
@@ -213,9 +211,7 @@ HINTS = {
         "you multiplied x by dz entry by entry but did not slide dz over x: dK has the kernel's "
         "shape (H - OH + 1, W - OW + 1), one entry per offset (u, v)."
     ),
-    "kgrad_shape": (
-        "dK has the kernel's shape (H - OH + 1, W - OW + 1) = {want}; got {got}."
-    ),
+    "kgrad_shape": ("dK has the kernel's shape (H - OH + 1, W - OW + 1) = {want}; got {got}."),
     "bgrad_sum_input": (
         "you summed the input instead of the delta (the original notebook's mistake): the "
         "bias is added to every window, so its gradient is the sum of dz."
@@ -325,8 +321,10 @@ def _side_by_side(blocks: Sequence[tuple[str, list[str]]]) -> list[str]:
     height = max(len(lines) for _, lines in blocks)
     out = ["    " + "      ".join(t.ljust(w) for (t, _), w in zip(blocks, widths, strict=True))]
     for r in range(height):
-        row = [(lines[r] if r < len(lines) else "").ljust(w)
-               for (_, lines), w in zip(blocks, widths, strict=True)]
+        row = [
+            (lines[r] if r < len(lines) else "").ljust(w)
+            for (_, lines), w in zip(blocks, widths, strict=True)
+        ]
         out.append(("    " + "      ".join(row)).rstrip())
     return out
 
@@ -388,8 +386,10 @@ def _diff_lines(label: str, expected: np.ndarray, got: np.ndarray, digits=None) 
     if got.shape != expected.shape:
         return [f"{label}: expected shape {expected.shape}, got shape {got.shape}."]
     if expected.ndim == 0:
-        return [f"{label} differs: expected {fmt(expected, _digits(expected))}, "
-                f"got {fmt(got, _digits(expected))}."]
+        return [
+            f"{label} differs: expected {fmt(expected, _digits(expected))}, "
+            f"got {fmt(got, _digits(expected))}."
+        ]
     bad = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL)
     first = tuple(np.argwhere(bad)[0])
     if digits is None:
@@ -414,8 +414,12 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 def _as_array(got, what: str, case: _Case, label: str, integer: bool = False) -> np.ndarray:
     __tracebackhide__ = True  # noqa: F841
     if got is None:
-        _fail(what, case, [f"{label}: your function returned None."],
-              "did you forget the `return` line at the end of the function?")
+        _fail(
+            what,
+            case,
+            [f"{label}: your function returned None."],
+            "did you forget the `return` line at the end of the function?",
+        )
     try:
         arr = np.asarray(got)
     except Exception:  # ragged lists and the like
@@ -423,9 +427,12 @@ def _as_array(got, what: str, case: _Case, label: str, integer: bool = False) ->
     if arr.dtype == bool:
         arr = arr.astype(np.float64)
     if arr.dtype.kind not in "iuf":
-        _fail(what, case, [f"{label}: expected an array of numbers, got {type(got).__name__}."],
-              "return a numpy array (np.zeros(shape) filled in, or the result of numpy "
-              "operations).")
+        _fail(
+            what,
+            case,
+            [f"{label}: expected an array of numbers, got {type(got).__name__}."],
+            "return a numpy array (np.zeros(shape) filled in, or the result of numpy operations).",
+        )
     return arr if integer else arr.astype(np.float64)
 
 
@@ -481,8 +488,10 @@ def _switched_off(what: str, names: Sequence[str], why: str):
 
     def blocked(name):
         def refuse(*args, **kwargs):
-            raise _Forbidden(f"{what}: cnn6.{name} is switched off while this check runs your "
-                             f"function: {why}")
+            raise _Forbidden(
+                f"{what}: cnn6.{name} is switched off while this check runs your function: {why}"
+            )
+
         return refuse
 
     try:
@@ -513,8 +522,10 @@ def _call(fn, rules: _Rules, case: _Case):
         with _switched_off(what, rules.forbidden, rules.why):
             return fn(*(_copy(a) for a in case.args))
     except NotImplementedError:
-        _raise(f"{what} is not implemented yet: replace the line `raise NotImplementedError()` "
-               f"with your code, run that cell, then run this check again.")
+        _raise(
+            f"{what} is not implemented yet: replace the line `raise NotImplementedError()` "
+            f"with your code, run that cell, then run this check again."
+        )
     except _Forbidden:
         raise
     except Exception as exc:
@@ -550,8 +561,10 @@ def _conv(x, kernel, bias, stride):
 
 
 def _conv_out(x, kernel, stride):
-    return ((x.shape[-2] - kernel.shape[0]) // stride + 1,
-            (x.shape[-1] - kernel.shape[1]) // stride + 1)
+    return (
+        (x.shape[-2] - kernel.shape[0]) // stride + 1,
+        (x.shape[-1] - kernel.shape[1]) // stride + 1,
+    )
 
 
 _CONV_VARIANTS: list[Variant] = [
@@ -561,8 +574,10 @@ _CONV_VARIANTS: list[Variant] = [
     ("conv_bias_per_product", lambda x, k, b, s: _conv(x, k, 0.0, s) + k.size * b),
     ("conv_mean", lambda x, k, b, s: _conv(x, k, 0.0, s) / k.size + b),
     ("conv_ignore_stride", lambda x, k, b, s: _conv(x, k, b, 1)),
-    ("conv_no_stride_offset",
-     lambda x, k, b, s: _conv(x, k, b, 1)[..., : _conv_out(x, k, s)[0], : _conv_out(x, k, s)[1]]),
+    (
+        "conv_no_stride_offset",
+        lambda x, k, b, s: _conv(x, k, b, 1)[..., : _conv_out(x, k, s)[0], : _conv_out(x, k, s)[1]],
+    ),
     ("conv_transposed", lambda x, k, b, s: np.swapaxes(_conv(x, k, b, s), -1, -2)),
 ]
 
@@ -589,7 +604,8 @@ def _conv_rules():
         if got.ndim == expected.ndim and got.shape != expected.shape:
             oh, ow = expected.shape[-2:]
             return HINTS["conv_output_size"].format(
-                got=_entries(got.shape), oh=oh, ow=ow, want=_entries(expected.shape))
+                got=_entries(got.shape), oh=oh, ow=ow, want=_entries(expected.shape)
+            )
         return None
 
     return (batch, no_sum, size)
@@ -605,15 +621,31 @@ def _conv_error_hint(exc, case):
 def _conv_cases(hidden: bool, seed: int):
     x, _, params = running_example()
     public = [
-        _Case("the running example: x, K and b_c of the book", (x, params.kernel,
-              params.conv_bias, 1), {"x": x, "kernel": params.kernel, "bias": params.conv_bias,
-                                     "stride": 1}),
-        _Case("a 3x3 image and a 2x2 kernel", (
-            np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 1.0, 1.0]]),
-            np.array([[1.0, 0.0], [-1.0, 2.0]]), 1.0, 1), {}),
-        _Case("stride 2 on a 5x5 image", (
-            (np.arange(25.0).reshape(5, 5) % 7) - 3.0,
-            np.array([[1.0, 0.0, -1.0], [2.0, 0.5, 1.0], [0.0, 1.0, 0.0]]), -0.5, 2), {}),
+        _Case(
+            "the running example: x, K and b_c of the book",
+            (x, params.kernel, params.conv_bias, 1),
+            {"x": x, "kernel": params.kernel, "bias": params.conv_bias, "stride": 1},
+        ),
+        _Case(
+            "a 3x3 image and a 2x2 kernel",
+            (
+                np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 1.0, 1.0]]),
+                np.array([[1.0, 0.0], [-1.0, 2.0]]),
+                1.0,
+                1,
+            ),
+            {},
+        ),
+        _Case(
+            "stride 2 on a 5x5 image",
+            (
+                (np.arange(25.0).reshape(5, 5) % 7) - 3.0,
+                np.array([[1.0, 0.0, -1.0], [2.0, 0.5, 1.0], [0.0, 1.0, 0.0]]),
+                -0.5,
+                2,
+            ),
+            {},
+        ),
     ]
     for case in public[1:]:
         case.show = dict(zip(("x", "kernel", "bias", "stride"), case.args, strict=True))
@@ -622,14 +654,34 @@ def _conv_cases(hidden: bool, seed: int):
     rng = np.random.default_rng(seed)
     hidden_cases = [
         ("a batch of 3 images", rng.uniform(0, 1, (3, 6, 6)), params.kernel, 0.3, 1),
-        ("a non-square image and kernel", rng.normal(size=(5, 7)), rng.normal(size=(2, 3)),
-         -0.25, 1),
-        ("stride 3, the last rows and columns unread", rng.normal(size=(7, 8)),
-         rng.normal(size=(3, 2)), 0.75, 3),
-        ("a batch of 2 non-square images, stride 2, negative values",
-         rng.normal(size=(2, 6, 7)), rng.normal(size=(3, 3)), 0.1, 2),
-        ("a kernel as large as the image", rng.normal(size=(4, 3)), rng.normal(size=(4, 3)),
-         0.5, 1),
+        (
+            "a non-square image and kernel",
+            rng.normal(size=(5, 7)),
+            rng.normal(size=(2, 3)),
+            -0.25,
+            1,
+        ),
+        (
+            "stride 3, the last rows and columns unread",
+            rng.normal(size=(7, 8)),
+            rng.normal(size=(3, 2)),
+            0.75,
+            3,
+        ),
+        (
+            "a batch of 2 non-square images, stride 2, negative values",
+            rng.normal(size=(2, 6, 7)),
+            rng.normal(size=(3, 3)),
+            0.1,
+            2,
+        ),
+        (
+            "a kernel as large as the image",
+            rng.normal(size=(4, 3)),
+            rng.normal(size=(4, 3)),
+            0.5,
+            1,
+        ),
     ]
     out = []
     for name, *args in hidden_cases:
@@ -655,9 +707,17 @@ def check_conv2d_forward(student_fn, hidden=False, seed=None) -> None:
 
     def judge(case, got):
         __tracebackhide__ = True  # noqa: F841
-        _expect(what, case, got, "z", _conv(*case.args), _CONV_VARIANTS,
-                "work out one window by hand (chapter Convolution does z1[0, 0]) and "
-                "compare it with your entry.", rules)
+        _expect(
+            what,
+            case,
+            got,
+            "z",
+            _conv(*case.args),
+            _CONV_VARIANTS,
+            "work out one window by hand (chapter Convolution does z1[0, 0]) and "
+            "compare it with your entry.",
+            rules,
+        )
 
     public, hidden_cases = _conv_cases(hidden, seed)
     run = _Rules(what, ("conv2d_forward", "conv_matrix"), error_hint=_conv_error_hint)
@@ -712,6 +772,7 @@ def _flat_to(fn):
     def convert(flat, local, a):
         h, w = a.shape[-2:]
         return fn(flat // w, flat % w, h, w)
+
     return convert
 
 
@@ -734,14 +795,28 @@ _POOL_OUT_VARIANTS: list[Variant] = [
 
 _POOL_IDX_VARIANTS: list[Variant] = [
     ("pool_idx_last_tie", lambda a, s, t: _pool_idx_with(a, s, t, _last_argmax)),
-    ("pool_idx_local", lambda a, s, t: _pool_idx_with(a, s, t, lambda v: v.argmax(-1),
-                                                       lambda flat, local, a: local)),
-    ("pool_idx_uses_h", lambda a, s, t: _pool_idx_with(
-        a, s, t, lambda v: v.argmax(-1), _flat_to(lambda r, c, h, w: r * h + c))),
-    ("pool_idx_column_major", lambda a, s, t: _pool_idx_with(
-        a, s, t, lambda v: v.argmax(-1), _flat_to(lambda r, c, h, w: c * h + r))),
-    ("pool_idx_batch_offset", lambda a, s, t: _pool_idx_with(
-        a, s, t, lambda v: v.argmax(-1), _batch_offset)),
+    (
+        "pool_idx_local",
+        lambda a, s, t: _pool_idx_with(
+            a, s, t, lambda v: v.argmax(-1), lambda flat, local, a: local
+        ),
+    ),
+    (
+        "pool_idx_uses_h",
+        lambda a, s, t: _pool_idx_with(
+            a, s, t, lambda v: v.argmax(-1), _flat_to(lambda r, c, h, w: r * h + c)
+        ),
+    ),
+    (
+        "pool_idx_column_major",
+        lambda a, s, t: _pool_idx_with(
+            a, s, t, lambda v: v.argmax(-1), _flat_to(lambda r, c, h, w: c * h + r)
+        ),
+    ),
+    (
+        "pool_idx_batch_offset",
+        lambda a, s, t: _pool_idx_with(a, s, t, lambda v: v.argmax(-1), _batch_offset),
+    ),
 ]
 
 
@@ -751,7 +826,8 @@ def _pool_size_rule(got, expected, args):
     if got.ndim == expected.ndim and got.shape != expected.shape:
         oh, ow = expected.shape[-2:]
         return HINTS["pool_output_size"].format(
-            got=_entries(got.shape), oh=oh, ow=ow, want=_entries(expected.shape))
+            got=_entries(got.shape), oh=oh, ow=ow, want=_entries(expected.shape)
+        )
     return None
 
 
@@ -759,19 +835,27 @@ def _unpack(got, what, case, names: str, key: str):
     __tracebackhide__ = True  # noqa: F841
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         kind = type(got).__name__
-        _fail(what, case, [f"Your function returned a {kind}; expected a tuple {names}."],
-              HINTS[key])
+        _fail(
+            what, case, [f"Your function returned a {kind}; expected a tuple {names}."], HINTS[key]
+        )
     return got
 
 
 def _pool_cases(hidden: bool, seed: int):
     x, y, params = running_example()
     a1 = network.forward(params, x).a1
-    tie = np.array([[1.0, 3.0, 0.0, 2.0], [3.0, 0.0, 1.0, 1.0],
-                    [4.0, 0.0, 2.0, 5.0], [1.0, 4.0, 5.0, 0.0]])
-    gaps = np.array([[3.0, 1.0, 0.0, 2.0, 6.0], [0.0, 2.0, 1.0, 7.0, 1.0],
-                     [4.0, 0.0, 9.0, 8.0, 0.0], [1.0, 5.0, 3.0, 0.0, 2.0],
-                     [2.0, 6.0, 1.0, 4.0, 3.0]])
+    tie = np.array(
+        [[1.0, 3.0, 0.0, 2.0], [3.0, 0.0, 1.0, 1.0], [4.0, 0.0, 2.0, 5.0], [1.0, 4.0, 5.0, 0.0]]
+    )
+    gaps = np.array(
+        [
+            [3.0, 1.0, 0.0, 2.0, 6.0],
+            [0.0, 2.0, 1.0, 7.0, 1.0],
+            [4.0, 0.0, 9.0, 8.0, 0.0],
+            [1.0, 5.0, 3.0, 0.0, 2.0],
+            [2.0, 6.0, 1.0, 4.0, 3.0],
+        ]
+    )
     public = [
         ("a1 of the running example", a1, 2, 2),
         ("windows with tied maxima", tie, 2, 2),
@@ -780,10 +864,10 @@ def _pool_cases(hidden: bool, seed: int):
     hidden_cases = []
     if hidden:
         rng = np.random.default_rng(seed)
-        overlap = np.array([[1.0, 2.0, 0.0, 1.0], [0.0, 9.0, 3.0, 2.0],
-                            [4.0, 1.0, 2.0, 8.0]])
-        ties3 = np.array([[2.0, 2.0, 1.0, 2.0], [0.0, 2.0, 2.0, 0.0],
-                          [2.0, 1.0, 2.0, 2.0], [1.0, 2.0, 0.0, 2.0]])
+        overlap = np.array([[1.0, 2.0, 0.0, 1.0], [0.0, 9.0, 3.0, 2.0], [4.0, 1.0, 2.0, 8.0]])
+        ties3 = np.array(
+            [[2.0, 2.0, 1.0, 2.0], [0.0, 2.0, 2.0, 0.0], [2.0, 1.0, 2.0, 2.0], [1.0, 2.0, 0.0, 2.0]]
+        )
         negative = -rng.uniform(0.5, 3.0, (6, 6))
         negative[0, 0] = negative[0, 1] = -0.25  # a tie among negative values
         hidden_cases = [
@@ -796,9 +880,16 @@ def _pool_cases(hidden: bool, seed: int):
         ]
     cases = []
     for i, (name, a, size, stride) in enumerate(public + hidden_cases):
-        cases.append(_Case(name, (a, size, stride), {"a": a, "size": size, "stride": stride},
-                           hidden=i >= len(public), batch=a.ndim == 3))
-    return cases[: len(public)], cases[len(public):]
+        cases.append(
+            _Case(
+                name,
+                (a, size, stride),
+                {"a": a, "size": size, "stride": stride},
+                hidden=i >= len(public),
+                batch=a.ndim == 3,
+            )
+        )
+    return cases[: len(public)], cases[len(public) :]
 
 
 def check_maxpool2d_forward(student_fn, hidden=False, seed=None) -> None:
@@ -820,18 +911,31 @@ def check_maxpool2d_forward(student_fn, hidden=False, seed=None) -> None:
         __tracebackhide__ = True  # noqa: F841
         out, idx = _unpack(got, what, case, "(out, pool_idx)", "tuple_out_idx")
         expected_out, expected_idx = _pool(*case.args)
-        _expect(what, case, out, "out", expected_out, _POOL_OUT_VARIANTS,
-                "take np.max of each window a[r:r + size, c:c + size], with "
-                "r = i * stride and c = j * stride.", [_pool_size_rule])
+        _expect(
+            what,
+            case,
+            out,
+            "out",
+            expected_out,
+            _POOL_OUT_VARIANTS,
+            "take np.max of each window a[r:r + size, c:c + size], with "
+            "r = i * stride and c = j * stride.",
+            [_pool_size_rule],
+        )
         idx = _as_array(idx, what, case, "pool_idx", integer=True)
         if idx.shape != expected_idx.shape:
             hint = HINTS["pool_idx_shape"] if idx.ndim == expected_idx.ndim + 1 else None
             _fail(what, case, _diff_lines("pool_idx", expected_idx, idx), hint)
         if not np.array_equal(idx, expected_idx):
             hint = _diagnose(idx, expected_idx, _POOL_IDX_VARIANTS, case.args)
-            _fail(what, case, _diff_lines("pool_idx", expected_idx, idx, digits=0),
-                  hint or "pool_idx[i, j] is r * W + c for the row r and column c of the "
-                  "maximum of window (i, j) in a.")
+            _fail(
+                what,
+                case,
+                _diff_lines("pool_idx", expected_idx, idx, digits=0),
+                hint
+                or "pool_idx[i, j] is r * W + c for the row r and column c of the "
+                "maximum of window (i, j) in a.",
+            )
         if idx.dtype.kind not in "iu":
             _fail(what, case, [f"pool_idx has dtype {idx.dtype}."], HINTS["pool_idx_dtype"])
 
@@ -852,7 +956,7 @@ def _route(dout, a, size, stride, pick=None, mode="add", step=None):
     values = values.reshape((n,) + values.shape[-2:])
     d = np.asarray(dout, dtype=np.float64).reshape(n, -1)
     da = np.zeros((n, plane))
-    local = (values.argmax(-1) if pick is None else pick(values))  # (n, P)
+    local = values.argmax(-1) if pick is None else pick(values)  # (n, P)
     for s in range(n):
         for p in range(idx.shape[0]):
             if mode == "spread":
@@ -885,8 +989,9 @@ def _route_rules():
         if got.shape != expected.shape:
             if args[1].ndim == 3 and got.shape == expected.shape[1:]:
                 return HINTS["batch"]
-            return HINTS["route_shape"].format(want=_entries(expected.shape),
-                                               got=_entries(got.shape))
+            return HINTS["route_shape"].format(
+                want=_entries(expected.shape), got=_entries(got.shape)
+            )
         return None
 
     def not_max(got, expected, args):
@@ -903,8 +1008,9 @@ def _route_cases(hidden: bool, seed: int):
     x, y, params = running_example()
     trace = network.forward(params, x, y)
     grads = network.backward(params, trace, y)
-    tie = np.array([[1.0, 3.0, 0.0, 2.0], [3.0, 0.0, 1.0, 1.0],
-                    [4.0, 0.0, 2.0, 5.0], [1.0, 4.0, 5.0, 0.0]])
+    tie = np.array(
+        [[1.0, 3.0, 0.0, 2.0], [3.0, 0.0, 1.0, 1.0], [4.0, 0.0, 2.0, 5.0], [1.0, 4.0, 5.0, 0.0]]
+    )
     public = [
         ("the running example: da2 back through the max-pool of a1", grads.da2, trace.a1, 2, 2),
         ("windows with tied maxima", np.array([[1.0, -2.0], [0.5, 3.0]]), tie, 2, 2),
@@ -913,28 +1019,55 @@ def _route_cases(hidden: bool, seed: int):
     if hidden:
         rng = np.random.default_rng(seed + 1)
         shared = np.array([[1.0, 2.0, 0.0], [0.0, 9.0, 3.0], [4.0, 1.0, 2.0]])
-        ties3 = np.array([[2.0, 2.0, 1.0, 2.0], [0.0, 2.0, 2.0, 0.0],
-                          [2.0, 1.0, 2.0, 2.0], [1.0, 2.0, 0.0, 2.0]])
+        ties3 = np.array(
+            [[2.0, 2.0, 1.0, 2.0], [0.0, 2.0, 2.0, 0.0], [2.0, 1.0, 2.0, 2.0], [1.0, 2.0, 0.0, 2.0]]
+        )
         negative = -rng.uniform(0.5, 3.0, (4, 4))
         negative[2, 2] = negative[2, 3] = -0.25
         hidden_cases = [
-            ("overlapping windows sharing one maximum (size 2, stride 1)",
-             np.array([[1.0, 2.0], [3.0, -4.0]]), shared, 2, 1),
-            ("overlapping windows with ties (size 3, stride 1)",
-             np.array([[1.0, 2.0], [-3.0, 0.5]]), ties3, 3, 1),
+            (
+                "overlapping windows sharing one maximum (size 2, stride 1)",
+                np.array([[1.0, 2.0], [3.0, -4.0]]),
+                shared,
+                2,
+                1,
+            ),
+            (
+                "overlapping windows with ties (size 3, stride 1)",
+                np.array([[1.0, 2.0], [-3.0, 0.5]]),
+                ties3,
+                3,
+                1,
+            ),
             ("negative values only, with a tie", rng.normal(size=(2, 2)), negative, 2, 2),
             ("a batch of 3", rng.normal(size=(3, 2, 2)), rng.normal(size=(3, 4, 4)), 2, 2),
-            ("a non-square input, size 2, stride 3", rng.normal(size=(1, 2)),
-             rng.normal(size=(2, 6)), 2, 3),
-            ("a batch of non-square inputs, size 3, stride 2", rng.normal(size=(2, 2, 3)),
-             rng.normal(size=(2, 5, 7)), 3, 2),
+            (
+                "a non-square input, size 2, stride 3",
+                rng.normal(size=(1, 2)),
+                rng.normal(size=(2, 6)),
+                2,
+                3,
+            ),
+            (
+                "a batch of non-square inputs, size 3, stride 2",
+                rng.normal(size=(2, 2, 3)),
+                rng.normal(size=(2, 5, 7)),
+                3,
+                2,
+            ),
         ]
     cases = []
     for i, (name, dout, a, size, stride) in enumerate(public + hidden_cases):
-        cases.append(_Case(name, (dout, a, size, stride),
-                           {"dout": dout, "a": a, "size": size, "stride": stride},
-                           hidden=i >= len(public), batch=a.ndim == 3))
-    return cases[: len(public)], cases[len(public):]
+        cases.append(
+            _Case(
+                name,
+                (dout, a, size, stride),
+                {"dout": dout, "a": a, "size": size, "stride": stride},
+                hidden=i >= len(public),
+                batch=a.ndim == 3,
+            )
+        )
+    return cases[: len(public)], cases[len(public) :]
 
 
 def check_maxpool2d_backward(student_fn, hidden=False, seed=None) -> None:
@@ -959,9 +1092,17 @@ def check_maxpool2d_backward(student_fn, hidden=False, seed=None) -> None:
         dout, a, size, stride = case.args
         _, pool_idx = _pool(a, size, stride)
         expected = layers.maxpool2d_backward(dout, pool_idx, a.shape)
-        _expect(what, case, got, "da", expected, _ROUTE_VARIANTS,
-                "da[r, c] is the sum of dout[i, j] over the windows (i, j) whose maximum "
-                "is at (r, c); zero where no window's maximum is.", rules)
+        _expect(
+            what,
+            case,
+            got,
+            "da",
+            expected,
+            _ROUTE_VARIANTS,
+            "da[r, c] is the sum of dout[i, j] over the windows (i, j) whose maximum "
+            "is at (r, c); zero where no window's maximum is.",
+            rules,
+        )
 
     public, hidden_cases = _route_cases(hidden, seed)
     _run(_Rules(what, ("maxpool2d_backward",)), student_fn, public, hidden_cases, judge)
@@ -987,8 +1128,11 @@ def _relu_cases(hidden: bool, seed: int):
     grads = network.backward(params, trace, y)
     public = [
         ("the running example: da1 back through the ReLU at z1", grads.da1, trace.z1),
-        ("a 2x3 example with a zero in z", np.array([[5.0, -6.0, 0.5], [7.0, 8.0, -1.0]]),
-         np.array([[-1.0, 2.0, 0.3], [0.0, 3.0, 4.0]])),
+        (
+            "a 2x3 example with a zero in z",
+            np.array([[5.0, -6.0, 0.5], [7.0, 8.0, -1.0]]),
+            np.array([[-1.0, 2.0, 0.3], [0.0, 3.0, 4.0]]),
+        ),
     ]
     hidden_cases = []
     if hidden:
@@ -999,14 +1143,20 @@ def _relu_cases(hidden: bool, seed: int):
         hidden_cases = [
             ("a batch of 3 (n, 4, 4) with zeros in z", rng.normal(size=(3, 4, 4)), z),
             ("a vector with large values", rng.normal(size=(5,)), big),
-            ("negative gradients where z > 0", -np.abs(rng.normal(size=(2, 3))) - 0.1,
-             np.abs(rng.normal(size=(2, 3))) + 0.1),
+            (
+                "negative gradients where z > 0",
+                -np.abs(rng.normal(size=(2, 3))) - 0.1,
+                np.abs(rng.normal(size=(2, 3))) + 0.1,
+            ),
         ]
     cases = []
     for i, (name, dout, z) in enumerate(public + hidden_cases):
-        cases.append(_Case(name, (dout, z), {"dout": dout, "z": z},
-                           hidden=i >= len(public), batch=z.ndim == 3))
-    return cases[: len(public)], cases[len(public):]
+        cases.append(
+            _Case(
+                name, (dout, z), {"dout": dout, "z": z}, hidden=i >= len(public), batch=z.ndim == 3
+            )
+        )
+    return cases[: len(public)], cases[len(public) :]
 
 
 def check_relu_backward(student_fn, hidden=False, seed=None) -> None:
@@ -1029,8 +1179,16 @@ def check_relu_backward(student_fn, hidden=False, seed=None) -> None:
 
     def judge(case, got):
         __tracebackhide__ = True  # noqa: F841
-        _expect(what, case, got, "dz", layers.relu_backward(*case.args), _RELU_VARIANTS,
-                "dz[i, j] is dout[i, j] where z[i, j] > 0 and 0 elsewhere.", (shape,))
+        _expect(
+            what,
+            case,
+            got,
+            "dz",
+            layers.relu_backward(*case.args),
+            _RELU_VARIANTS,
+            "dz[i, j] is dout[i, j] where z[i, j] > 0 and 0 elsewhere.",
+            (shape,),
+        )
 
     public, hidden_cases = _relu_cases(hidden, seed)
     run = _Rules(what, ("relu_backward", "activation_backward"))
@@ -1087,28 +1245,46 @@ def _kgrad_cases(hidden: bool, seed: int):
     grads = network.backward(params, trace, y)
     public = [
         ("the running example: x and dz1 of the book", x, grads.dz1),
-        ("a 4x4 image and a 2x2 delta",
-         np.array([[1.0, 2.0, 0.0, 1.0], [0.0, 1.0, 3.0, 2.0],
-                   [2.0, 1.0, 1.0, 0.0], [1.0, 0.0, 2.0, 3.0]]),
-         np.array([[1.0, -1.0], [0.5, 2.0]])),
+        (
+            "a 4x4 image and a 2x2 delta",
+            np.array(
+                [
+                    [1.0, 2.0, 0.0, 1.0],
+                    [0.0, 1.0, 3.0, 2.0],
+                    [2.0, 1.0, 1.0, 0.0],
+                    [1.0, 0.0, 2.0, 3.0],
+                ]
+            ),
+            np.array([[1.0, -1.0], [0.5, 2.0]]),
+        ),
     ]
     hidden_cases = []
     if hidden:
         rng = np.random.default_rng(seed + 3)
         hidden_cases = [
-            ("a batch of 3 images (n, 6, 6) with deltas (n, 4, 4)", rng.uniform(0, 1, (3, 6, 6)),
-             rng.normal(size=(3, 4, 4)) / 3),
+            (
+                "a batch of 3 images (n, 6, 6) with deltas (n, 4, 4)",
+                rng.uniform(0, 1, (3, 6, 6)),
+                rng.normal(size=(3, 4, 4)) / 3,
+            ),
             ("a non-square image and delta", rng.normal(size=(5, 6)), rng.normal(size=(3, 2))),
-            ("negative values, a delta as large as the image", rng.normal(size=(3, 4)),
-             rng.normal(size=(3, 4))),
-            ("a batch of 2 non-square images", rng.normal(size=(2, 6, 5)),
-             rng.normal(size=(2, 4, 2))),
+            (
+                "negative values, a delta as large as the image",
+                rng.normal(size=(3, 4)),
+                rng.normal(size=(3, 4)),
+            ),
+            (
+                "a batch of 2 non-square images",
+                rng.normal(size=(2, 6, 5)),
+                rng.normal(size=(2, 4, 2)),
+            ),
         ]
     cases = []
     for i, (name, xx, dz) in enumerate(public + hidden_cases):
-        cases.append(_Case(name, (xx, dz), {"x": xx, "dz": dz},
-                           hidden=i >= len(public), batch=xx.ndim == 3))
-    return cases[: len(public)], cases[len(public):]
+        cases.append(
+            _Case(name, (xx, dz), {"x": xx, "dz": dz}, hidden=i >= len(public), batch=xx.ndim == 3)
+        )
+    return cases[: len(public)], cases[len(public) :]
 
 
 def check_conv2d_kernel_grad(student_fn, hidden=False, seed=None) -> None:
@@ -1131,19 +1307,45 @@ def check_conv2d_kernel_grad(student_fn, hidden=False, seed=None) -> None:
         __tracebackhide__ = True  # noqa: F841
         dk, db = _unpack(got, what, case, "(dkernel, dbias)", "tuple_dk_db")
         expected_dk, expected_db = _kgrad(*case.args)
-        _expect(what, case, dk, "dkernel", expected_dk, _DK_VARIANTS,
-                "dkernel[u, v] = sum over i, j of x[i + u, j + v] * dz[i, j]: the block "
-                "of x that starts at (u, v), the size of dz, times dz, summed.", rules)
-        _expect(what, case, db, "dbias", np.asarray(expected_db), _DB_VARIANTS,
-                "dbias is the sum of every entry of dz.")
+        _expect(
+            what,
+            case,
+            dk,
+            "dkernel",
+            expected_dk,
+            _DK_VARIANTS,
+            "dkernel[u, v] = sum over i, j of x[i + u, j + v] * dz[i, j]: the block "
+            "of x that starts at (u, v), the size of dz, times dz, summed.",
+            rules,
+        )
+        _expect(
+            what,
+            case,
+            db,
+            "dbias",
+            np.asarray(expected_db),
+            _DB_VARIANTS,
+            "dbias is the sum of every entry of dz.",
+        )
 
     public, hidden_cases = _kgrad_cases(hidden, seed)
     _run(_Rules(what, ("conv2d_backward",)), student_fn, public, hidden_cases, judge)
 
 
 # --------------------------------------------------------------------------- training step
-def _grads_variant(params, X, y, *, dz4="ok", dw="a3", route="first", gate="indicator",
-                   dk_with="dz1", flip=False, db_from="dz1"):
+def _grads_variant(
+    params,
+    X,
+    y,
+    *,
+    dz4="ok",
+    dw="a3",
+    route="first",
+    gate="indicator",
+    dk_with="dz1",
+    flip=False,
+    db_from="dz1",
+):
     """The four parameter gradients as a (possibly wrong) backward pass computes them."""
     trace = network.forward(params, X, y)
     batch = X.ndim == 3
@@ -1209,25 +1411,29 @@ def _step_cases(hidden: bool, seed: int):
     if hidden:
         rng = np.random.default_rng(seed + 4)
         X16, y16 = _dataset(16, seed + 5)
-        mixed = Params(rng.normal(0.0, 0.5, (3, 3)), float(rng.normal(0.0, 0.3)),
-                       rng.normal(0.0, 1.0, 4), float(rng.normal(0.0, 0.3)))
+        mixed = Params(
+            rng.normal(0.0, 0.5, (3, 3)),
+            float(rng.normal(0.0, 0.3)),
+            rng.normal(0.0, 1.0, 4),
+            float(rng.normal(0.0, 0.3)),
+        )
         shut = Params(params.kernel, -1.2, params.weights, params.fc_bias)
         X1, y1 = _dataset(1, seed + 6)
         Xc0, yc0 = _dataset(12, seed + 7)
         k0 = int(np.flatnonzero(yc0 == 0)[0])
         hidden_cases = [
             ("a batch of 16, random parameters, lr = 0.05", mixed, X16, y16, 0.05),
-            ("many pooling windows shut by the ReLU, a batch of 16, lr = 0.3", shut, X16, y16,
-             0.3),
+            ("many pooling windows shut by the ReLU, a batch of 16, lr = 0.3", shut, X16, y16, 0.3),
             ("a batch of one image (1, 6, 6), lr = 1.0", mixed, X1, y1, 1.0),
             ("one image of class 0, lr = 0.2", params, Xc0[k0], 0, 0.2),
         ]
     cases = []
     for i, (name, p, X, yy, lr) in enumerate(public + hidden_cases):
         show = {"params": p, "X": X, "y": yy if np.ndim(yy) == 0 else np.asarray(yy), "lr": lr}
-        cases.append(_Case(name, (p, X, yy, lr), show, hidden=i >= len(public),
-                           batch=np.ndim(X) == 3))
-    return cases[: len(public)], cases[len(public):]
+        cases.append(
+            _Case(name, (p, X, yy, lr), show, hidden=i >= len(public), batch=np.ndim(X) == 3)
+        )
+    return cases[: len(public)], cases[len(public) :]
 
 
 def _dataset(n, seed):
@@ -1239,19 +1445,30 @@ def _dataset(n, seed):
 def _as_params(got, what, case) -> Params:
     __tracebackhide__ = True  # noqa: F841
     if isinstance(got, (tuple, list)) and got and isinstance(got[0], Params):
-        _fail(what, case, [f"Your function returned a {type(got).__name__}."],
-              "return only the new cnn6.Params (not a tuple).")
+        _fail(
+            what,
+            case,
+            [f"Your function returned a {type(got).__name__}."],
+            "return only the new cnn6.Params (not a tuple).",
+        )
     if not isinstance(got, Params):
-        _fail(what, case, [f"Your function returned {type(got).__name__}, not a cnn6.Params."],
-              HINTS["not_params"])
+        _fail(
+            what,
+            case,
+            [f"Your function returned {type(got).__name__}, not a cnn6.Params."],
+            HINTS["not_params"],
+        )
     values = {}
     for name, shape in network.PARAM_SHAPES.items():
         arr = _as_array(getattr(got, name), what, case, f"new params.{name}")
         if arr.shape != shape:
-            _fail(what, case, [f"new params.{name}: expected shape {shape}, got {arr.shape}."],
-                  f"each parameter keeps its shape; {name} has shape {shape}."
-                  + (" Sum the per-image gradients over the batch." if arr.ndim > len(shape)
-                     else ""))
+            _fail(
+                what,
+                case,
+                [f"new params.{name}: expected shape {shape}, got {arr.shape}."],
+                f"each parameter keeps its shape; {name} has shape {shape}."
+                + (" Sum the per-image gradients over the batch." if arr.ndim > len(shape) else ""),
+            )
         values[name] = arr
     return Params(**values)
 
@@ -1283,34 +1500,48 @@ def check_training_step(student_fn, hidden=False, seed=None) -> None:
         expected = network.sgd_step(params, grads, lr)
         if _close(_vector(new), _vector(expected)):
             return
-        implied = Params(*((getattr(params, f) - getattr(new, f)) / lr
-                           for f in network.PARAM_NAMES))
+        implied = Params(
+            *((getattr(params, f) - getattr(new, f)) / lr for f in network.PARAM_NAMES)
+        )
         before = network.forward(params, X, y).loss
         after = network.forward(new, X, y).loss
         reference = network.forward(expected, X, y).loss
-        lines = [f"Loss on this case: before the step {fmt(before)}, after your step "
-                 f"{fmt(after)} (the reference step gives {fmt(reference)})."]
+        lines = [
+            f"Loss on this case: before the step {fmt(before)}, after your step "
+            f"{fmt(after)} (the reference step gives {fmt(reference)})."
+        ]
         hint = _step_hint(params, new, implied, grads, case)
         for name in _FIELDS:
             exp_f = np.asarray(getattr(expected, name))
             got_f = np.asarray(getattr(new, name))
             if not _close(got_f, exp_f):
                 lines += _diff_lines(f"new params.{name}", exp_f, got_f)
-                lines.append(f"  (your step implies the gradient "
-                             f"{_short(np.asarray(getattr(implied, name)))}; the gradient is "
-                             f"{_short(np.asarray(getattr(grads, name)))})")
+                lines.append(
+                    f"  (your step implies the gradient "
+                    f"{_short(np.asarray(getattr(implied, name)))}; the gradient is "
+                    f"{_short(np.asarray(getattr(grads, name)))})"
+                )
                 break
-        _fail(what, case, lines, hint or "check each gradient on its own against the book's "
-              "chapters (dz4 = a4 - y, dw = dz4 * a3, da1 by max-pool routing, "
-              "dz1 = da1 * [z1 > 0], dK = x ⋆ dz1, db_c = sum of dz1), then "
-              "new = params - lr * grad.")
+        _fail(
+            what,
+            case,
+            lines,
+            hint
+            or "check each gradient on its own against the book's "
+            "chapters (dz4 = a4 - y, dw = dz4 * a3, da1 by max-pool routing, "
+            "dz1 = da1 * [z1 > 0], dK = x ⋆ dz1, db_c = sum of dz1), then "
+            "new = params - lr * grad.",
+        )
 
     public, hidden_cases = _step_cases(hidden, seed)
-    run = _Rules(what, ("backward", "sgd_step", "train", "numerical_gradient"),
-                   why="this assignment asks you to write the backward pass and the update "
-                   "yourself. Use cnn6.forward for the trace and the layer functions "
-                   "(cnn6.maxpool2d_backward, cnn6.relu_backward, cnn6.conv2d_backward, ...) "
-                   "or your own.")
+    run = _Rules(
+        what,
+        ("backward", "sgd_step", "train", "numerical_gradient"),
+        why="this assignment asks you to write the backward pass and the update "
+        "yourself. Use cnn6.forward for the trace and the layer functions "
+        "(cnn6.maxpool2d_backward, cnn6.relu_backward, cnn6.conv2d_backward, ...) "
+        "or your own.",
+    )
     _run(run, student_fn, public, hidden_cases, judge)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import validation as check
 
 IMAGE_SIZE = 6
 SQUARE_SIZE = 3
@@ -22,11 +22,11 @@ def make_dataset(n, rng, low=0.0, high=1.0, square_value=1.0, *, return_corners=
     Returns X float64 (n, 6, 6) and y int64 (n,); with ``return_corners=True`` also the
     corners, int64 (n, 2), (-1, -1) for class 0.
     """
-    n = _checks.integer(n, "n", low=1)
-    rng = _checks.rng(rng)
-    low, high = _checks.noise_range(low, high)
-    square_value = _checks.real(square_value, "square_value")
-    return_corners = _checks.flag(return_corners, "return_corners")
+    n = check.integer(n, "n", low=1)
+    rng = check.rng(rng)
+    low, high = check.noise_range(low, high)
+    square_value = check.real(square_value, "square_value")
+    return_corners = check.flag(return_corners, "return_corners")
 
     X = rng.uniform(low, high, size=(n, IMAGE_SIZE, IMAGE_SIZE))
     y = rng.permutation(np.arange(n) % 2).astype(np.int64)

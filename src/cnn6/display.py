@@ -23,11 +23,21 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 
-from . import _checks
+from . import validation as check
 
 __all__ = [
-    "CMAPS", "Matrix", "Row", "SourceCode", "fmt", "pipeline", "plot_images", "plot_matrix",
-    "show_matrix", "show_row", "show_source", "show_trace",
+    "CMAPS",
+    "Matrix",
+    "Row",
+    "SourceCode",
+    "fmt",
+    "pipeline",
+    "plot_images",
+    "plot_matrix",
+    "show_matrix",
+    "show_row",
+    "show_source",
+    "show_trace",
 ]
 
 KINDS = ("value", "grad")
@@ -35,27 +45,41 @@ KINDS = ("value", "grad")
 # "value" is sequential (light to dark blue), "grad" diverges around zero (blue, white, red).
 _SCALES = {
     "value": ((0.0, "#f7fbff"), (0.5, "#6baed6"), (1.0, "#08306b")),
-    "grad": ((0.0, "#2166ac"), (0.25, "#92c5de"), (0.5, "#ffffff"), (0.75, "#f4a582"),
-             (1.0, "#b2182b")),
+    "grad": (
+        (0.0, "#2166ac"),
+        (0.25, "#92c5de"),
+        (0.5, "#ffffff"),
+        (0.75, "#f4a582"),
+        (1.0, "#b2182b"),
+    ),
 }
-CMAPS = {kind: LinearSegmentedColormap.from_list(f"cnn6_{kind}", stops)
-         for kind, stops in _SCALES.items()}
+CMAPS = {
+    kind: LinearSegmentedColormap.from_list(f"cnn6_{kind}", stops)
+    for kind, stops in _SCALES.items()
+}
 
 _INK, _MUTED, _OUTLINE, _STRONG = "#1f2328", "#57606a", "#f08c00", "#e8590c"
 _MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace"
 _SANS = "system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
-_CARD = (f"display:inline-block;background:#ffffff;color:{_INK};border:1px solid #d0d7de;"
-         f"border-radius:8px;padding:8px 12px;margin:4px 0;font-family:{_SANS};")
+_CARD = (
+    f"display:inline-block;background:#ffffff;color:{_INK};border:1px solid #d0d7de;"
+    f"border-radius:8px;padding:8px 12px;margin:4px 0;font-family:{_SANS};"
+)
 _LABEL = f"font-family:{_MONO};font-size:13px;text-align:center;margin:0 0 4px 0;color:{_INK};"
 _TABLE = "border-collapse:collapse;border-spacing:0;margin:0 auto;border:none;table-layout:auto;"
-_TD = (f"padding:3px 7px;min-width:3em;height:1.6em;text-align:right;vertical-align:middle;"
-       f"border:1px solid #ffffff;font-family:{_MONO};font-size:13px;"
-       f"font-variant-numeric:tabular-nums;line-height:1.2;white-space:nowrap;")
-_TITLE = (f"font-size:11px;letter-spacing:0.06em;text-transform:uppercase;color:{_MUTED};"
-          f"margin:6px 0 2px 0;")
+_TD = (
+    f"padding:3px 7px;min-width:3em;height:1.6em;text-align:right;vertical-align:middle;"
+    f"border:1px solid #ffffff;font-family:{_MONO};font-size:13px;"
+    f"font-variant-numeric:tabular-nums;line-height:1.2;white-space:nowrap;"
+)
+_TITLE = (
+    f"font-size:11px;letter-spacing:0.06em;text-transform:uppercase;color:{_MUTED};"
+    f"margin:6px 0 2px 0;"
+)
 
 
 # ---------------------------------------------------------------- numbers and validation
+
 
 def _check_digits(digits, name="digits"):
     """An int from 0 to 10 (bools refused)."""
@@ -100,7 +124,7 @@ def _as_array(a, name, ndims=(0, 1, 2)):
     """
     if isinstance(a, np.ndarray) and a.dtype == np.bool_:
         a = a.astype(np.float64)
-    return _checks.array(a, name, tuple(ndims)).copy()
+    return check.array(a, name, tuple(ndims)).copy()
 
 
 def _check_kind(kind):
@@ -122,21 +146,24 @@ def _shape_text(shape):
 
 # ---------------------------------------------------------------- colours
 
+
 def _colour(t, kind):
     """The colour at position t in [0, 1] of the scale `kind`, as '#rrggbb'."""
     stops = _SCALES[kind]
     for (p0, c0), (p1, c1) in zip(stops, stops[1:], strict=False):
         if t <= p1:
             f = (t - p0) / (p1 - p0)
-            rgb = [round(int(c0[k:k + 2], 16) * (1 - f) + int(c1[k:k + 2], 16) * f)
-                   for k in (1, 3, 5)]
+            rgb = [
+                round(int(c0[k : k + 2], 16) * (1 - f) + int(c1[k : k + 2], 16) * f)
+                for k in (1, 3, 5)
+            ]
             return "#{:02x}{:02x}{:02x}".format(*rgb)
     return stops[-1][1]
 
 
 def _text_colour(background):
     """White text on dark cells, ink on light ones (relative luminance below 0.408: white)."""
-    lin = [int(background[k:k + 2], 16) / 255 for k in (1, 3, 5)]
+    lin = [int(background[k : k + 2], 16) / 255 for k in (1, 3, 5)]
     lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in lin]
     luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
     return "#ffffff" if luminance < 0.408 else _INK
@@ -146,8 +173,9 @@ def _limits(values, kind, vmin, vmax):
     """(lo, hi) of the colour scale, hi > lo. For "grad" it is (-m, m), m = vmax or max|a|."""
     if kind == "grad":
         if vmin is not None:
-            raise ValueError("vmin must be None when kind='grad' (the scale is symmetric: "
-                             "pass vmax)")
+            raise ValueError(
+                "vmin must be None when kind='grad' (the scale is symmetric: pass vmax)"
+            )
         m = float(np.max(np.abs(values))) if vmax is None else _real(vmax, "vmax")
         if m < 0 or not math.isfinite(m):
             raise ValueError(f"vmax must be a finite number >= 0 when kind='grad', got {m}")
@@ -162,6 +190,7 @@ def _limits(values, kind, vmin, vmax):
 
 # ---------------------------------------------------------------- one matrix
 
+
 def _highlight_mask(highlight, shape):
     """The cells to outline, as a boolean grid of shape (rows, cols) (1-d -> 1 row)."""
     grid = (1, 1) if len(shape) == 0 else (1, shape[0]) if len(shape) == 1 else shape
@@ -169,21 +198,25 @@ def _highlight_mask(highlight, shape):
         return np.zeros(grid, dtype=bool)
     if isinstance(highlight, np.ndarray) and highlight.dtype == np.bool_:
         if highlight.shape != shape:
-            raise ValueError(f"highlight must be a boolean mask of shape {shape} like a, "
-                             f"got shape {highlight.shape}")
+            raise ValueError(
+                f"highlight must be a boolean mask of shape {shape} like a, "
+                f"got shape {highlight.shape}"
+            )
         return highlight.reshape(grid).copy()
     if isinstance(highlight, (str, bytes)) or not hasattr(highlight, "__iter__"):
-        raise TypeError("highlight must be a boolean mask or a collection of (row, col) cells, "
-                        f"got {type(highlight).__name__}")
+        raise TypeError(
+            "highlight must be a boolean mask or a collection of (row, col) cells, "
+            f"got {type(highlight).__name__}"
+        )
     mask = np.zeros(grid, dtype=bool)
     for cell in highlight:
         idx = (cell,) if isinstance(cell, (int, np.integer)) else tuple(np.atleast_1d(cell))
         ok = len(idx) == len(shape) and all(
-            isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
-            and 0 <= i < n for i, n in zip(idx, shape, strict=True))
+            isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)) and 0 <= i < n
+            for i, n in zip(idx, shape, strict=True)
+        )
         if not ok:
-            raise ValueError(f"highlight cells must be indices inside shape {shape}, "
-                             f"got {cell!r}")
+            raise ValueError(f"highlight cells must be indices inside shape {shape}, got {cell!r}")
         mask[(0, 0) if not shape else (0, idx[0]) if len(shape) == 1 else idx] = True
     return mask
 
@@ -193,9 +226,12 @@ def _outline(mask, i, j):
     if not mask[i, j]:
         return ""
     rows, cols = mask.shape
-    sides = [(i == 0 or not mask[i - 1, j], "0 3px"), (i == rows - 1 or not mask[i + 1, j],
-             "0 -3px"), (j == 0 or not mask[i, j - 1], "3px 0"),
-             (j == cols - 1 or not mask[i, j + 1], "-3px 0")]
+    sides = [
+        (i == 0 or not mask[i - 1, j], "0 3px"),
+        (i == rows - 1 or not mask[i + 1, j], "0 -3px"),
+        (j == 0 or not mask[i, j - 1], "3px 0"),
+        (j == cols - 1 or not mask[i, j + 1], "-3px 0"),
+    ]
     shadows = ",".join(f"inset {offset} 0 0 {_OUTLINE}" for edge, offset in sides if edge)
     return f"box-shadow:{shadows};font-weight:700;" if shadows else "font-weight:700;"
 
@@ -207,8 +243,7 @@ class Matrix:
     (sequential scale) or "grad" (diverging, white at zero, limits +-max|a|); digits: decimals.
     """
 
-    def __init__(self, a, name=None, kind="value", digits=3, highlight=None, vmin=None,
-                 vmax=None):
+    def __init__(self, a, name=None, kind="value", digits=3, highlight=None, vmin=None, vmax=None):
         self.values = _as_array(a, "a")
         self.name = _check_name(name)
         self.kind = _check_kind(kind)
@@ -229,8 +264,10 @@ class Matrix:
         width = max(len(c) for row in cells for c in row)
         lines = [self.title]
         for i, row in enumerate(cells):
-            parts = [f"[{c.rjust(width)}]" if self.mask[i, j] else f" {c.rjust(width)} "
-                     for j, c in enumerate(row)]
+            parts = [
+                f"[{c.rjust(width)}]" if self.mask[i, j] else f" {c.rjust(width)} "
+                for j, c in enumerate(row)
+            ]
             lines.append(" ".join(parts).rstrip())
         return lines
 
@@ -249,9 +286,11 @@ class Matrix:
             rows.append(f'<tr style="background:transparent">{"".join(cells)}</tr>')
         name = f"<b>{html.escape(self.name)}</b> " if self.name else ""
         shape = f'<span style="color:{_MUTED}">({_shape_text(self.values.shape)})</span>'
-        return (f'<div style="display:inline-block;vertical-align:middle">'
-                f'<div style="{_LABEL}">{name}{shape}</div>'
-                f'<table style="{_TABLE}">{"".join(rows)}</table></div>')
+        return (
+            f'<div style="display:inline-block;vertical-align:middle">'
+            f'<div style="{_LABEL}">{name}{shape}</div>'
+            f'<table style="{_TABLE}">{"".join(rows)}</table></div>'
+        )
 
     def _repr_html_(self):
         return f'<div style="{_CARD}">{self._html_block()}</div>'
@@ -264,16 +303,18 @@ def show_matrix(a, name=None, kind="value", digits=3, highlight=None, vmin=None,
     vmin, vmax: fix the colour limits (to compare matrices); with kind="grad" only vmax, the
     half-width of the symmetric scale.
     """
-    return Matrix(a, name=name, kind=kind, digits=digits, highlight=highlight, vmin=vmin,
-                  vmax=vmax)
+    return Matrix(a, name=name, kind=kind, digits=digits, highlight=highlight, vmin=vmin, vmax=vmax)
 
 
 # ---------------------------------------------------------------- rows and stacks of matrices
 
+
 def _token_html(token):
     size = "22px" if len(token) <= 2 else "12px"
-    return (f'<div style="font-family:{_SANS};font-size:{size};color:{_MUTED};padding:0 2px;'
-            f'white-space:nowrap">{html.escape(token)}</div>')
+    return (
+        f'<div style="font-family:{_SANS};font-size:{size};color:{_MUTED};padding:0 2px;'
+        f'white-space:nowrap">{html.escape(token)}</div>'
+    )
 
 
 def _side_by_side(blocks, width=100):
@@ -316,14 +357,18 @@ class Row:
                 continue
             block = it._html_block()
             if pending:
-                block = (f'<div style="display:flex;align-items:center;gap:10px">'
-                         f'{"".join(pending)}{block}</div>')
+                block = (
+                    f'<div style="display:flex;align-items:center;gap:10px">'
+                    f"{''.join(pending)}{block}</div>"
+                )
                 pending = []
             parts.append(block)
         parts.extend(pending)
         title = f'<div style="{_TITLE}">{html.escape(self.title)}</div>' if self.title else ""
-        return (f'{title}<div style="display:flex;flex-wrap:wrap;align-items:center;'
-                f'gap:8px 10px">{"".join(parts)}</div>')
+        return (
+            f'{title}<div style="display:flex;flex-wrap:wrap;align-items:center;'
+            f'gap:8px 10px">{"".join(parts)}</div>'
+        )
 
     def _text(self):
         blocks = [[it] if isinstance(it, str) else it._text_lines() for it in self.items]
@@ -366,8 +411,9 @@ def show_row(*items, names=None, kind="value", digits=3):
     if names is None:
         names = [None] * len(arrays)
     elif isinstance(names, str) or len(names) != len(arrays):
-        raise ValueError(f"names must be a list with one name per matrix ({len(arrays)}), "
-                         f"got {names!r}")
+        raise ValueError(
+            f"names must be a list with one name per matrix ({len(arrays)}), got {names!r}"
+        )
     names = iter(names)
     out = []
     for k, it in enumerate(items):
@@ -386,6 +432,7 @@ def show_row(*items, names=None, kind="value", digits=3):
 
 
 # ---------------------------------------------------------------- a whole trace
+
 
 def _field(obj, objname, field, ndim, index):
     """Field `field` of `obj` as float64, checked to have `ndim` axes; sample `index` if given."""
@@ -409,12 +456,16 @@ def show_trace(trace, grads=None, index=0, digits=3):
     if not 0 <= index < (n or 1):
         raise ValueError(f"index must be in 0..{(n or 1) - 1} for this trace, got {index}")
     i = None if n is None else int(index)
-    f = {k: _field(trace, "trace", k, d, i) for k, d in
-         (("x", 2), ("z1", 2), ("a1", 2), ("a2", 2), ("a3", 1), ("z4", 0), ("a4", 0))}
+    f = {
+        k: _field(trace, "trace", k, d, i)
+        for k, d in (("x", 2), ("z1", 2), ("a1", 2), ("a2", 2), ("a3", 1), ("z4", 0), ("a4", 0))
+    }
     pool = np.asarray(getattr(trace, "pool_idx", None))
     if not np.issubdtype(pool.dtype, np.integer) or pool.shape != np.shape(trace.a2):
-        raise ValueError(f"trace.pool_idx must be an int array shaped like trace.a2, "
-                         f"got {pool.dtype} {pool.shape}")
+        raise ValueError(
+            f"trace.pool_idx must be an int array shaped like trace.a2, "
+            f"got {pool.dtype} {pool.shape}"
+        )
     pool = pool if i is None else pool[i]
     if pool.min() < 0 or pool.max() >= f["a1"].size:
         raise ValueError("trace.pool_idx must hold flat indices into a1")
@@ -422,60 +473,106 @@ def show_trace(trace, grads=None, index=0, digits=3):
     winners[pool.ravel()] = True
     winners = winners.reshape(f["a1"].shape)
     act = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU"}.get(
-        getattr(trace, "activation", "relu"), str(getattr(trace, "activation", "")))
+        getattr(trace, "activation", "relu"), str(getattr(trace, "activation", ""))
+    )
 
     def m(a, name, kind="value", highlight=None):
         return Matrix(a, name, kind, digits, highlight)
 
-    fwd = [m(f["x"], "x"), "conv →", m(f["z1"], "z1"), f"{act} →", m(f["a1"], "a1",
-           highlight=winners), "max-pool →", m(f["a2"], "a2"), "flatten →", m(f["a3"], "a3"),
-           "dense →", m(f["z4"], "z4"), "sigmoid →", m(f["a4"], "a4")]
+    fwd = [
+        m(f["x"], "x"),
+        "conv →",
+        m(f["z1"], "z1"),
+        f"{act} →",
+        m(f["a1"], "a1", highlight=winners),
+        "max-pool →",
+        m(f["a2"], "a2"),
+        "flatten →",
+        m(f["a3"], "a3"),
+        "dense →",
+        m(f["z4"], "z4"),
+        "sigmoid →",
+        m(f["a4"], "a4"),
+    ]
     if getattr(trace, "loss", None) is not None:
         y = getattr(trace, "y", None)
         y_text = "" if y is None else f", y = {fmt(np.asarray(y)[() if i is None else i], 0)}"
-        fwd += [f"BCE{y_text} →", m(_as_array(trace.loss, "trace.loss", (0,)),
-                                    "loss (batch mean)" if n else "loss")]
+        fwd += [
+            f"BCE{y_text} →",
+            m(_as_array(trace.loss, "trace.loss", (0,)), "loss (batch mean)" if n else "loss"),
+        ]
     title = "forward" + (f" (sample {i} of {n})" if n else "")
     rows = [Row(fwd, title)]
     if grads is not None:
-        g = {k: _field(grads, "grads", k, d, i) for k, d in
-             (("dz4", 0), ("da3", 1), ("da2", 2), ("da1", 2), ("dz1", 2))}
-        back = [m(g["dz4"], "dz4", "grad"), "· w →", m(g["da3"], "da3", "grad"), "un-flatten →",
-                m(g["da2"], "da2", "grad"), "to the max →",
-                m(g["da1"], "da1", "grad", winners), f"· {act}′(z1) →",
-                m(g["dz1"], "dz1", "grad")]
+        g = {
+            k: _field(grads, "grads", k, d, i)
+            for k, d in (("dz4", 0), ("da3", 1), ("da2", 2), ("da1", 2), ("dz1", 2))
+        }
+        back = [
+            m(g["dz4"], "dz4", "grad"),
+            "· w →",
+            m(g["da3"], "da3", "grad"),
+            "un-flatten →",
+            m(g["da2"], "da2", "grad"),
+            "to the max →",
+            m(g["da1"], "da1", "grad", winners),
+            f"· {act}′(z1) →",
+            m(g["dz1"], "dz1", "grad"),
+        ]
         if getattr(grads, "dx", None) is not None:
             back += ["conv with K →", m(_field(grads, "grads", "dx", 2, i), "dx", "grad")]
         rows.append(Row(back, "backward"))
-        params = [m(_field(grads, "grads", k, d, None), f"d{k}", "grad")
-                  for k, d in (("kernel", 2), ("conv_bias", 0), ("weights", 1), ("fc_bias", 0))]
+        params = [
+            m(_field(grads, "grads", k, d, None), f"d{k}", "grad")
+            for k, d in (("kernel", 2), ("conv_bias", 0), ("weights", 1), ("fc_bias", 0))
+        ]
         rows.append(Row(params, "parameter gradients" + (" (whole batch)" if n else "")))
     return Stack(rows)
 
 
 # ---------------------------------------------------------------- the pipeline
 
-_FORWARD = (("x", "input", "6×6"), ("z1", "conv", "4×4"), ("a1", "ReLU", "4×4"),
-            ("a2", "max-pool", "2×2"), ("a3", "flatten", "4"), ("z4", "dense", "scalar"),
-            ("a4", "sigmoid", "scalar"), ("loss", "BCE", "scalar"))
+_FORWARD = (
+    ("x", "input", "6×6"),
+    ("z1", "conv", "4×4"),
+    ("a1", "ReLU", "4×4"),
+    ("a2", "max-pool", "2×2"),
+    ("a3", "flatten", "4"),
+    ("z4", "dense", "scalar"),
+    ("a4", "sigmoid", "scalar"),
+    ("loss", "BCE", "scalar"),
+)
 # Backward steps (key, label, operation, shape), each in the column of its forward step;
 # None under a4: dz4 = a4 - y goes through the sigmoid and the loss in one step.
-_BACKWARD = (("dkernel", "dK, db", "x ⋆ dz1", "3×3, 1"), ("dz1", "dz1", "· ReLU′", "4×4"),
-             ("da1", "da1", "to the max", "4×4"), ("da2", "da2", "un-flatten", "2×2"),
-             ("da3", "da3", "dz4 · w", "4"), ("dz4", "dz4", "a4 − y", "scalar"), None,
-             ("loss", "loss", "start", "scalar"))
+_BACKWARD = (
+    ("dkernel", "dK, db", "x ⋆ dz1", "3×3, 1"),
+    ("dz1", "dz1", "· ReLU′", "4×4"),
+    ("da1", "da1", "to the max", "4×4"),
+    ("da2", "da2", "un-flatten", "2×2"),
+    ("da3", "da3", "dz4 · w", "4"),
+    ("dz4", "dz4", "a4 − y", "scalar"),
+    None,
+    ("loss", "loss", "start", "scalar"),
+)
 
 
 def _box(label, op, shape, strong, backward):
-    bg, border, ink = ((_STRONG, _STRONG, "#ffffff") if strong else
-                       ("#fbeeee", "#e3b8b8", _INK) if backward else ("#eef2f7", "#c3cedb", _INK))
+    bg, border, ink = (
+        (_STRONG, _STRONG, "#ffffff")
+        if strong
+        else ("#fbeeee", "#e3b8b8", _INK)
+        if backward
+        else ("#eef2f7", "#c3cedb", _INK)
+    )
     sub = "#ffffff" if strong else _MUTED
-    return (f'<div style="background:{bg};border:1.5px solid {border};color:{ink};'
-            f'border-radius:10px;padding:5px 6px;min-width:54px;text-align:center;'
-            f'white-space:nowrap"><div style="font-family:{_MONO};font-size:14px;'
-            f'font-weight:700">{html.escape(label)}</div><div style="font-size:11px">'
-            f'{html.escape(op)}</div><div style="font-family:{_MONO};font-size:11px;'
-            f'color:{sub}">{shape}</div></div>')
+    return (
+        f'<div style="background:{bg};border:1.5px solid {border};color:{ink};'
+        f"border-radius:10px;padding:5px 6px;min-width:54px;text-align:center;"
+        f'white-space:nowrap"><div style="font-family:{_MONO};font-size:14px;'
+        f'font-weight:700">{html.escape(label)}</div><div style="font-size:11px">'
+        f'{html.escape(op)}</div><div style="font-family:{_MONO};font-size:11px;'
+        f'color:{sub}">{shape}</div></div>'
+    )
 
 
 class Pipeline:
@@ -486,12 +583,16 @@ class Pipeline:
 
     def __repr__(self):
         lines = ["forward pass"]
-        lines += [f"{'▶' if k in self.marked else ' '} {k:<7}{op:<12}{shape}"
-                  for k, op, shape in _FORWARD]
+        lines += [
+            f"{'▶' if k in self.marked else ' '} {k:<7}{op:<12}{shape}" for k, op, shape in _FORWARD
+        ]
         if self.direction == "backward":
             lines.append("backward pass")
-            lines += [f"{'▶' if s[0] in self.marked else ' '} {s[1]:<7}{s[2]:<12}{s[3]}"
-                      for s in reversed(_BACKWARD) if s]
+            lines += [
+                f"{'▶' if s[0] in self.marked else ' '} {s[1]:<7}{s[2]:<12}{s[3]}"
+                for s in reversed(_BACKWARD)
+                if s
+            ]
         return "\n".join(lines)
 
     def _repr_html_(self):
@@ -500,19 +601,25 @@ class Pipeline:
         cells = [label.format("forward pass")]
         for k, (key, op, shape) in enumerate(_FORWARD):
             cells += ([arrow.format("→")] if k else []) + [
-                _box(key, op, shape, key in self.marked, False)]
+                _box(key, op, shape, key in self.marked, False)
+            ]
         if self.direction == "backward":
             cells.append(label.format("backward pass (the deltas flow right to left)"))
             for k, step in enumerate(_BACKWARD):
                 if k:
                     near_gap = step is None or _BACKWARD[k - 1] is None
                     cells.append(arrow.format("" if near_gap else "←"))
-                cells.append(arrow.format("⟵") if step is None else
-                             _box(step[1], step[2], step[3], step[0] in self.marked, True))
+                cells.append(
+                    arrow.format("⟵")
+                    if step is None
+                    else _box(step[1], step[2], step[3], step[0] in self.marked, True)
+                )
         columns = " ".join(["auto 16px"] * (len(_FORWARD) - 1) + ["auto"])
-        return (f'<div style="{_CARD}max-width:100%;overflow-x:auto;box-sizing:border-box">'
-                f'<div style="display:inline-grid;grid-template-columns:{columns};gap:4px 2px;'
-                f'align-items:center">{"".join(cells)}</div></div>')
+        return (
+            f'<div style="{_CARD}max-width:100%;overflow-x:auto;box-sizing:border-box">'
+            f'<div style="display:inline-grid;grid-template-columns:{columns};gap:4px 2px;'
+            f'align-items:center">{"".join(cells)}</div></div>'
+        )
 
 
 def pipeline(highlight=None, direction="forward"):
@@ -538,6 +645,7 @@ def pipeline(highlight=None, direction="forward"):
 
 # ---------------------------------------------------------------- source code
 
+
 class SourceCode:
     """Source code shown as a Python code block (Markdown: highlighted by the book's own theme,
     by JupyterLab and by VS Code); its text form is the source itself."""
@@ -558,36 +666,54 @@ def show_source(obj):
     try:
         source = inspect.getsource(obj)
     except (TypeError, OSError) as err:
-        raise TypeError(f"obj must be a Python function, class or module with source code, "
-                        f"got {obj!r} ({err})") from None
+        raise TypeError(
+            f"obj must be a Python function, class or module with source code, got {obj!r} ({err})"
+        ) from None
     return SourceCode(textwrap.dedent(source).rstrip("\n"))
 
 
 # ---------------------------------------------------------------- matplotlib figures
+
 
 def plot_matrix(ax, a, name=None, kind="value", digits=2, highlight=None, vmin=None, vmax=None):
     """Draw `a` (shape (), (n,) or (rows, cols)) on the matplotlib Axes `ax`, each value printed
     in its cell, with the colours of :func:`show_matrix`; returns `ax`."""
     if not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    mat = Matrix(a, name=name, kind=kind, digits=digits, highlight=highlight, vmin=vmin,
-                 vmax=vmax)
+    mat = Matrix(a, name=name, kind=kind, digits=digits, highlight=highlight, vmin=vmin, vmax=vmax)
     lo, hi = mat.limits
     grid = mat._grid()
     ax.imshow(grid, cmap=CMAPS[kind], vmin=lo, vmax=hi)
     for (i, j), v in np.ndenumerate(grid):
         colour = _text_colour(_colour(min(max((v - lo) / (hi - lo), 0.0), 1.0), kind))
-        ax.text(j, i, fmt(v, mat.digits), ha="center", va="center", color=colour, fontsize=9,
-                fontweight="bold" if mat.mask[i, j] else "normal")
+        ax.text(
+            j,
+            i,
+            fmt(v, mat.digits),
+            ha="center",
+            va="center",
+            color=colour,
+            fontsize=9,
+            fontweight="bold" if mat.mask[i, j] else "normal",
+        )
     for (i, j), on in np.ndenumerate(mat.mask):  # outer edges of the highlighted region
         if not on:
             continue
-        for di, dj, xs, ys in ((-1, 0, (-.5, .5), (-.5, -.5)), (1, 0, (-.5, .5), (.5, .5)),
-                               (0, -1, (-.5, -.5), (-.5, .5)), (0, 1, (.5, .5), (-.5, .5))):
+        for di, dj, xs, ys in (
+            (-1, 0, (-0.5, 0.5), (-0.5, -0.5)),
+            (1, 0, (-0.5, 0.5), (0.5, 0.5)),
+            (0, -1, (-0.5, -0.5), (-0.5, 0.5)),
+            (0, 1, (0.5, 0.5), (-0.5, 0.5)),
+        ):
             r, c = i + di, j + dj
             if not (0 <= r < grid.shape[0] and 0 <= c < grid.shape[1] and mat.mask[r, c]):
-                ax.plot([j + xs[0], j + xs[1]], [i + ys[0], i + ys[1]], color=_OUTLINE, lw=3,
-                        solid_capstyle="projecting")
+                ax.plot(
+                    [j + xs[0], j + xs[1]],
+                    [i + ys[0], i + ys[1]],
+                    color=_OUTLINE,
+                    lw=3,
+                    solid_capstyle="projecting",
+                )
     ax.set_xticks(range(grid.shape[1]))
     ax.set_yticks(range(grid.shape[0]) if mat.values.ndim == 2 else [])
     ax.set_title(mat.title)
@@ -621,8 +747,9 @@ def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2):
     digits = _check_digits(digits)
     ncols = min(int(ncols), n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.35)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * (size + 0.35)), squeeze=False
+    )
     lo, hi = _limits(X, "value", None, None)
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import _checks
+from . import validation as check
 
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -35,8 +35,8 @@ def window_indices(height: int, width: int, kh: int, kw: int, stride: int) -> np
     """
     # checked here, inside the cache: only calls that were not seen before pay for it
     for value, name in ((height, "height"), (width, "width"), (kh, "kh"), (kw, "kw")):
-        _checks.integer(value, name, low=1)
-    _checks.integer(stride, "stride", low=1)
+        check.integer(value, name, low=1)
+    check.integer(stride, "stride", low=1)
     for size, limit, name in ((kh, height, "kh"), (kw, width, "kw")):
         if size > limit:
             raise ValueError(f"{name}: expected at most {limit} (the image), got {size}")
@@ -77,12 +77,12 @@ def conv_matrix(kernel: np.ndarray, image_shape: tuple[int, int], stride: int = 
     zeros elsewhere, so that for an image ``x`` flattened row-major,
     ``x.ravel() @ T`` is the cross-correlation ``x ⋆ K`` flattened row-major.
     """
-    kernel = _checks.array(kernel, "kernel", (2,))
+    kernel = check.array(kernel, "kernel", (2,))
     if not (isinstance(image_shape, tuple) and len(image_shape) == 2):
         raise TypeError(f"image_shape: expected a tuple (H, W), got {image_shape!r}")
-    height = _checks.integer(image_shape[0], "image_shape", low=1)
-    width = _checks.integer(image_shape[1], "image_shape", low=1)
-    stride = _checks.integer(stride, "stride", low=1)
+    height = check.integer(image_shape[0], "image_shape", low=1)
+    width = check.integer(image_shape[1], "image_shape", low=1)
+    stride = check.integer(stride, "stride", low=1)
     _check_fits(kernel.shape, (height, width), "kernel")
     return _conv_matrix(kernel, height, width, stride)
 
@@ -105,10 +105,10 @@ def conv2d_forward(x, kernel, bias=0.0, stride=1):
     x: (H, W) or (n, H, W); kernel: (kh, kw); bias: float; stride: int >= 1.
     Returns z: (OH, OW) or (n, OH, OW) with OH = (H - kh) // stride + 1.
     """
-    x = _checks.array(x, "x", (2, 3))
-    kernel = _checks.array(kernel, "kernel", (2,))
-    bias = _checks.real(bias, "bias")
-    stride = _checks.integer(stride, "stride", low=1)
+    x = check.array(x, "x", (2, 3))
+    kernel = check.array(kernel, "kernel", (2,))
+    bias = check.real(bias, "bias")
+    stride = check.integer(stride, "stride", low=1)
     _check_fits(kernel.shape, x.shape[-2:], "kernel")
     return _conv2d_forward(x, kernel, bias, stride)
 
@@ -130,12 +130,12 @@ def conv2d_backward(dout, x, kernel, stride=1):
     Returns (dx, dkernel, dbias): dx like x; dkernel (kh, kw) = x ⋆ dout summed over the
     batch; dbias float = sum of dout.
     """
-    x = _checks.array(x, "x", (2, 3))
-    kernel = _checks.array(kernel, "kernel", (2,))
-    stride = _checks.integer(stride, "stride", low=1)
+    x = check.array(x, "x", (2, 3))
+    kernel = check.array(kernel, "kernel", (2,))
+    stride = check.integer(stride, "stride", low=1)
     _check_fits(kernel.shape, x.shape[-2:], "kernel")
     want = x.shape[:-2] + _out_size(*x.shape[-2:], *kernel.shape, stride)
-    dout = _checks.array(dout, "dout", (len(want),))
+    dout = check.array(dout, "dout", (len(want),))
     if dout.shape != want:
         raise ValueError(f"dout: expected shape {want} (the shape of z), got {dout.shape}")
     return _conv2d_backward(dout, x, kernel, stride)
@@ -169,54 +169,54 @@ def _check_fits(kernel_shape, image_shape, name):
 # --------------------------------------------------------------------------- activations
 def relu_forward(z):
     """a = max(0, z), elementwise; any shape."""
-    return np.maximum(_checks.array(z, "z", (0, 1, 2, 3)), 0.0)
+    return np.maximum(check.array(z, "z", (0, 1, 2, 3)), 0.0)
 
 
 def relu_backward(dout, z):
     """dz = dout * [z > 0] (the derivative at 0 is taken as 0); shapes of z."""
-    z = _checks.array(z, "z", (0, 1, 2, 3))
+    z = check.array(z, "z", (0, 1, 2, 3))
     return _same_shape(dout, z, "dout") * (z > 0)
 
 
 def leaky_relu_forward(z, slope=LEAKY_SLOPE):
     """a = z where z > 0, slope * z elsewhere; any shape."""
-    z = _checks.array(z, "z", (0, 1, 2, 3))
-    slope = _checks.real(slope, "slope", low=0.0, high=1.0, high_open=True)
+    z = check.array(z, "z", (0, 1, 2, 3))
+    slope = check.real(slope, "slope", low=0.0, high=1.0, high_open=True)
     return np.where(z > 0, z, slope * z)
 
 
 def leaky_relu_backward(dout, z, slope=LEAKY_SLOPE):
     """dz = dout * (1 where z > 0, slope elsewhere)."""
-    z = _checks.array(z, "z", (0, 1, 2, 3))
-    slope = _checks.real(slope, "slope", low=0.0, high=1.0, high_open=True)
+    z = check.array(z, "z", (0, 1, 2, 3))
+    slope = check.real(slope, "slope", low=0.0, high=1.0, high_open=True)
     return _same_shape(dout, z, "dout") * np.where(z > 0, 1.0, slope)
 
 
 def elu_forward(z, alpha=ELU_ALPHA):
     """a = z where z > 0, alpha * (exp(z) - 1) elsewhere; any shape."""
-    z = _checks.array(z, "z", (0, 1, 2, 3))
-    alpha = _checks.real(alpha, "alpha", low=0.0, low_open=True)
+    z = check.array(z, "z", (0, 1, 2, 3))
+    alpha = check.real(alpha, "alpha", low=0.0, low_open=True)
     return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
 
 
 def elu_backward(dout, z, alpha=ELU_ALPHA):
     """dz = dout * (1 where z > 0, alpha * exp(z) elsewhere)."""
-    z = _checks.array(z, "z", (0, 1, 2, 3))
-    alpha = _checks.real(alpha, "alpha", low=0.0, low_open=True)
+    z = check.array(z, "z", (0, 1, 2, 3))
+    alpha = check.real(alpha, "alpha", low=0.0, low_open=True)
     return _same_shape(dout, z, "dout") * np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
 
 
 def activation_forward(z, activation="relu"):
     """Apply the named activation ("relu", "leaky_relu" or "elu") to z; any shape."""
-    z = _checks.array(z, "z", (0, 1, 2, 3))
-    return _activation_forward(z, _checks.activation(activation))
+    z = check.array(z, "z", (0, 1, 2, 3))
+    return _activation_forward(z, check.activation(activation))
 
 
 def activation_backward(dout, z, activation="relu"):
     """dz = dout * f'(z) for the named activation; shapes of z."""
-    z = _checks.array(z, "z", (0, 1, 2, 3))
+    z = check.array(z, "z", (0, 1, 2, 3))
     dout = _same_shape(dout, z, "dout")
-    return _activation_backward(dout, z, _checks.activation(activation))
+    return _activation_backward(dout, z, check.activation(activation))
 
 
 def _activation_forward(z, activation):
@@ -236,7 +236,7 @@ def _activation_backward(dout, z, activation):
 
 
 def _same_shape(value, like, name):
-    arr = _checks.array(value, name, (like.ndim,))
+    arr = check.array(value, name, (like.ndim,))
     if arr.shape != like.shape:
         raise ValueError(f"{name}: expected shape {like.shape}, got {arr.shape}")
     return arr
@@ -251,9 +251,9 @@ def maxpool2d_forward(a, size=2, stride=2):
     its maximum in ``a`` flattened row-major over its last two axes. Ties go to the first
     maximum in row-major order of the window.
     """
-    a = _checks.array(a, "a", (2, 3))
-    size = _checks.integer(size, "size", low=1)
-    stride = _checks.integer(stride, "stride", low=1)
+    a = check.array(a, "a", (2, 3))
+    size = check.integer(size, "size", low=1)
+    stride = check.integer(stride, "stride", low=1)
     _check_fits((size, size), a.shape[-2:], "size")
     return _maxpool2d_forward(a, size, stride)
 
@@ -281,8 +281,8 @@ def maxpool2d_backward(dout, pool_idx, input_shape):
     if not (isinstance(input_shape, tuple) and len(input_shape) in (2, 3)):
         raise TypeError(f"input_shape: expected a tuple (H, W) or (n, H, W), got {input_shape!r}")
     for size in input_shape:
-        _checks.integer(size, "input_shape", low=1)
-    dout = _checks.array(dout, "dout", (len(input_shape),))
+        check.integer(size, "input_shape", low=1)
+    dout = check.array(dout, "dout", (len(input_shape),))
     idx = np.asarray(pool_idx)
     if idx.dtype.kind not in "iu" or idx.shape != dout.shape:
         raise ValueError(
@@ -310,7 +310,7 @@ def _maxpool2d_backward(dout, pool_idx, input_shape):
 # --------------------------------------------------------------------------- flatten
 def flatten_forward(a):
     """Row-major flatten of the last two axes: (H, W) -> (H*W,), (n, H, W) -> (n, H*W)."""
-    a = _checks.array(a, "a", (2, 3))
+    a = check.array(a, "a", (2, 3))
     return a.reshape(a.shape[:-2] + (-1,))
 
 
@@ -319,8 +319,8 @@ def flatten_backward(dout, input_shape):
     if not (isinstance(input_shape, tuple) and len(input_shape) in (2, 3)):
         raise TypeError(f"input_shape: expected a tuple (H, W) or (n, H, W), got {input_shape!r}")
     for size in input_shape:
-        _checks.integer(size, "input_shape", low=1)
-    dout = _checks.array(dout, "dout", (len(input_shape) - 1,))
+        check.integer(size, "input_shape", low=1)
+    dout = check.array(dout, "dout", (len(input_shape) - 1,))
     if dout.size != int(np.prod(input_shape)):
         raise ValueError(
             f"dout: expected {int(np.prod(input_shape))} values, got shape {dout.shape}"
@@ -331,9 +331,9 @@ def flatten_backward(dout, input_shape):
 # --------------------------------------------------------------------------- dense
 def dense_forward(a, weights, bias=0.0):
     """z = a . weights + bias.  a: (k,) or (n, k); weights: (k,). Returns () or (n,)."""
-    weights = _checks.array(weights, "weights", (1,))
-    a = _checks.array(a, "a", (1, 2), tail=weights.shape)
-    bias = _checks.real(bias, "bias")
+    weights = check.array(weights, "weights", (1,))
+    a = check.array(a, "a", (1, 2), tail=weights.shape)
+    bias = check.real(bias, "bias")
     return a @ weights + bias
 
 
@@ -344,9 +344,9 @@ def dense_backward(dout, a, weights):
     Returns (da, dweights, dbias): da like a (= dout * weights), dweights (k,) (= sum of
     dout * a over the batch), dbias float (= sum of dout).
     """
-    weights = _checks.array(weights, "weights", (1,))
-    a = _checks.array(a, "a", (1, 2), tail=weights.shape)
-    dout = _checks.array(dout, "dout", (a.ndim - 1,))
+    weights = check.array(weights, "weights", (1,))
+    a = check.array(a, "a", (1, 2), tail=weights.shape)
+    dout = check.array(dout, "dout", (a.ndim - 1,))
     if dout.shape != a.shape[:-1]:
         raise ValueError(f"dout: expected shape {a.shape[:-1]}, got {dout.shape}")
     return _dense_backward(dout, a, weights)
@@ -361,7 +361,7 @@ def _dense_backward(dout, a, weights):
 # --------------------------------------------------------------------------- sigmoid and loss
 def sigmoid_forward(z):
     """a = 1 / (1 + exp(-z)), computed without overflow for any finite z; any shape."""
-    return _sigmoid(_checks.array(z, "z", (0, 1)))
+    return _sigmoid(check.array(z, "z", (0, 1)))
 
 
 def _sigmoid(z):
@@ -371,7 +371,7 @@ def _sigmoid(z):
 
 def sigmoid_backward(dout, a):
     """dz = dout * a * (1 - a), with a the sigmoid's output; shapes of a."""
-    a = _checks.array(a, "a", (0, 1))
+    a = check.array(a, "a", (0, 1))
     return _same_shape(dout, a, "dout") * a * (1.0 - a)
 
 
@@ -382,8 +382,8 @@ def bce_forward(z, y):
     log(1 + exp(z_i)) - y_i z_i so that it stays finite for any finite z.
     z: () or (n,); y: 0/1 of the same shape. Returns the mean over the batch (a float).
     """
-    z = _checks.array(z, "z", (0, 1))
-    y = _checks.labels(y, "y", None, shape=z.shape)
+    z = check.array(z, "z", (0, 1))
+    y = check.labels(y, "y", None, shape=z.shape)
     return _bce_forward(z, y)
 
 
@@ -396,8 +396,8 @@ def bce_backward(z, y):
 
     z: () or (n,); y: 0/1 of the same shape. Returns dz, shape of z (n = 1 for one image).
     """
-    z = _checks.array(z, "z", (0, 1))
-    y = _checks.labels(y, "y", None, shape=z.shape)
+    z = check.array(z, "z", (0, 1))
+    y = check.labels(y, "y", None, shape=z.shape)
     return _bce_backward(z, y)
 
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks
+from . import validation as check
 from .layers import (
     _activation_backward,
     _activation_forward,
@@ -56,7 +56,7 @@ class Params:
     @classmethod
     def from_vector(cls, vector) -> Params:
         """Inverse of :meth:`to_vector`; vector: (15,)."""
-        v = _checks.array(vector, "vector", (1,))
+        v = check.array(vector, "vector", (1,))
         if v.shape != (15,):
             raise ValueError(f"vector: expected shape (15,), got {v.shape}")
         return cls(v[:9].reshape(3, 3).copy(), float(v[9]), v[10:14].copy(), float(v[14]))
@@ -119,9 +119,9 @@ def _check_params(params, name="params") -> Params:
         shape = PARAM_SHAPES[field]
         value = getattr(params, field)
         if shape == ():
-            values[field] = _checks.real(value, f"{name}.{field}")
+            values[field] = check.real(value, f"{name}.{field}")
         else:
-            arr = _checks.array(value, f"{name}.{field}", (len(shape),))
+            arr = check.array(value, f"{name}.{field}", (len(shape),))
             if arr.shape != shape:
                 raise ValueError(f"{name}.{field}: expected shape {shape}, got {arr.shape}")
             values[field] = arr
@@ -129,11 +129,11 @@ def _check_params(params, name="params") -> Params:
 
 
 def _check_images(X, name="X") -> np.ndarray:
-    return _checks.array(X, name, (2, 3), tail=IMAGE_SHAPE)
+    return check.array(X, name, (2, 3), tail=IMAGE_SHAPE)
 
 
 def _check_labels_for(y, X, name="y") -> np.ndarray:
-    return _checks.labels(y, name, None if X.ndim == 2 else X.shape[0])
+    return check.labels(y, name, None if X.ndim == 2 else X.shape[0])
 
 
 # --------------------------------------------------------------------------- init
@@ -147,10 +147,10 @@ def init_params(rng, kernel_scale=None, weight_scale=0.5) -> Params:
     strongest positive response reaches the dense layer; a positive kernel responds most to
     the brightest window, so the square is seen from the first step (see the training chapter).
     """
-    rng = _checks.rng(rng)
+    rng = check.rng(rng)
     kernel_scale = np.sqrt(2.0 / 9.0) if kernel_scale is None else kernel_scale
-    kernel_scale = _checks.real(kernel_scale, "kernel_scale", low=0.0, low_open=True)
-    weight_scale = _checks.real(weight_scale, "weight_scale", low=0.0, low_open=True)
+    kernel_scale = check.real(kernel_scale, "kernel_scale", low=0.0, low_open=True)
+    weight_scale = check.real(weight_scale, "weight_scale", low=0.0, low_open=True)
     kernel = np.abs(rng.normal(0.0, kernel_scale, size=(3, 3)))
     weights = rng.normal(0.0, weight_scale, size=4)
     return Params(kernel, 0.0, weights, 0.0)
@@ -166,7 +166,7 @@ def forward(params, X, y=None, activation="relu") -> Trace:
     params = _check_params(params)
     X = _check_images(X)
     y = None if y is None else _check_labels_for(y, X)
-    return _forward(params, X, y, _checks.activation(activation))
+    return _forward(params, X, y, check.activation(activation))
 
 
 def _forward(params, X, y, activation) -> Trace:
@@ -223,7 +223,7 @@ def sgd_step(params, grads, lr) -> Params:
     if isinstance(grads, Grads):
         grads = grads.params()
     grads = _check_params(grads, "grads")
-    lr = _checks.real(lr, "lr", low=0.0, low_open=True)
+    lr = check.real(lr, "lr", low=0.0, low_open=True)
     return _sgd_step(params, grads, lr)
 
 
@@ -241,8 +241,8 @@ def numerical_gradient(params, X, y, eps=1e-6, activation="relu") -> Params:
     params = _check_params(params)
     X = _check_images(X)
     y = _check_labels_for(y, X)
-    eps = _checks.real(eps, "eps", low=0.0, low_open=True, high=1.0)
-    activation = _checks.activation(activation)
+    eps = check.real(eps, "eps", low=0.0, low_open=True, high=1.0)
+    activation = check.activation(activation)
     theta = params.to_vector()
     grad = np.empty_like(theta)
     for i in range(theta.size):
@@ -256,8 +256,8 @@ def numerical_gradient(params, X, y, eps=1e-6, activation="relu") -> Params:
 
 def relative_error(a, b) -> float:
     """max|a - b| / max(1e-8, max(|a| + |b|)): 0 when equal, about 1e-7 or less when right."""
-    a = _checks.array(a, "a", (0, 1, 2, 3))
-    b = _checks.array(b, "b", (a.ndim,))
+    a = check.array(a, "a", (0, 1, 2, 3))
+    b = check.array(b, "b", (a.ndim,))
     if a.shape != b.shape:
         raise ValueError(f"b: expected the shape of a {a.shape}, got {b.shape}")
     return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
@@ -268,7 +268,7 @@ def predict_proba(params, X, activation="relu"):
     """P(class 1) for one image (a scalar, shape ()) or a batch (shape (n,))."""
     params = _check_params(params)
     X = _check_images(X)
-    return _forward(params, X, None, _checks.activation(activation)).a4
+    return _forward(params, X, None, check.activation(activation)).a4
 
 
 def accuracy(params, X, y, activation="relu") -> float:
@@ -276,7 +276,7 @@ def accuracy(params, X, y, activation="relu") -> float:
     params = _check_params(params)
     X = _check_images(X)
     y = _check_labels_for(y, X)
-    return _accuracy(params, X, y, _checks.activation(activation))
+    return _accuracy(params, X, y, check.activation(activation))
 
 
 def _accuracy(params, X, y, activation) -> float:

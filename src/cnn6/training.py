@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks
+from . import validation as check
 from .network import Params, _backward, _check_labels_for, _check_params, _forward, init_params
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -73,27 +73,27 @@ def train(
     Returns the trained :class:`Params` and a :class:`History` of per-epoch figures.
     """
     params = _check_params(params)
-    X = _checks.array(X, "X", (3,), tail=(6, 6))
+    X = check.array(X, "X", (3,), tail=(6, 6))
     y = _check_labels_for(y, X)
-    rng = _checks.rng(rng)
-    lr = _checks.real(lr, "lr", low=0.0, low_open=True)
-    epochs = _checks.integer(epochs, "epochs", low=1)
-    batch_size = _checks.integer(batch_size, "batch_size", low=1)
+    rng = check.rng(rng)
+    lr = check.real(lr, "lr", low=0.0, low_open=True)
+    epochs = check.integer(epochs, "epochs", low=1)
+    batch_size = check.integer(batch_size, "batch_size", low=1)
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {optimizer!r}")
-    momentum = _checks.real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-    final_lr_fraction = _checks.real(
+    momentum = check.real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+    final_lr_fraction = check.real(
         final_lr_fraction, "final_lr_fraction", low=0.0, low_open=True, high=1.0
     )
-    activation = _checks.activation(activation)
+    activation = check.activation(activation)
     if validation is not None:
         if not (isinstance(validation, tuple) and len(validation) == 2):
             raise TypeError("validation: expected a tuple (X_val, y_val)")
-        X_val = _checks.array(validation[0], "validation[0]", (3,), tail=(6, 6))
+        X_val = check.array(validation[0], "validation[0]", (3,), tail=(6, 6))
         y_val = _check_labels_for(validation[1], X_val, "validation[1]")
 
-    restarts = _checks.integer(restarts, "restarts", low=1)
-    restart_epochs = _checks.integer(restart_epochs, "restart_epochs", low=1)
+    restarts = check.integer(restarts, "restarts", low=1)
+    restart_epochs = check.integer(restart_epochs, "restart_epochs", low=1)
     if restarts > 1 and restart_epochs >= epochs:
         raise ValueError(
             f"restart_epochs: expected fewer than epochs={epochs} when restarts > 1, "

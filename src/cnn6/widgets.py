@@ -38,7 +38,7 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import _checks
+from . import validation as check
 from .data import make_dataset
 from .display import Matrix, Row, Stack, fmt, show_trace
 from .example import SEED as _EXAMPLE_SEED
@@ -78,7 +78,7 @@ def _example_setup():
     # make_dataset draws the noise first: the same generator gives the pixels under the square.
     u = np.random.default_rng(_EXAMPLE_SEED).uniform(0.0, 1.0, size=(2, 6, 6))[k].round(2)
     outside = np.ones((6, 6), dtype=bool)
-    outside[r:r + 3, c:c + 3] = False
+    outside[r : r + 3, c : c + 3] = False
     if not np.array_equal(u[outside], x[outside]):  # make_dataset changed: keep what we see
         u = x.copy()
     return u, (r, c)
@@ -101,8 +101,7 @@ def _example_corner():
     return _EXAMPLE[1]
 
 
-def example_image(row=None, col=None, low=0.0, high=1.0, square_value=1.0, square=True,
-                  noise=0):
+def example_image(row=None, col=None, low=0.0, high=1.0, square_value=1.0, square=True, noise=0):
     """The explorers' input image x (6, 6): noise pattern `noise` (0..9) scaled to [low, high],
     with the 3x3 square at (row, col) set to `square_value` when `square` is True.
 
@@ -115,27 +114,28 @@ def example_image(row=None, col=None, low=0.0, high=1.0, square_value=1.0, squar
 
 def _image_settings(row, col, low, high, square_value, square, noise):
     r0, c0 = _example_corner()
-    row = r0 if row is None else _checks.integer(row, "row", low=0)
-    col = c0 if col is None else _checks.integer(col, "col", low=0)
+    row = r0 if row is None else check.integer(row, "row", low=0)
+    col = c0 if col is None else check.integer(col, "col", low=0)
     if row > 3:
         raise ValueError(f"row: expected an integer from 0 to 3, got {row}")
     if col > 3:
         raise ValueError(f"col: expected an integer from 0 to 3, got {col}")
-    low, high = _checks.noise_range(low, high)
-    square_value = _checks.real(square_value, "square_value")
-    square = _checks.flag(square, "square")
-    noise = _checks.integer(noise, "noise", low=0)
+    low, high = check.noise_range(low, high)
+    square_value = check.real(square_value, "square_value")
+    square = check.flag(square, "square")
+    noise = check.integer(noise, "noise", low=0)
     if noise >= NOISE_PATTERNS:
         raise ValueError(f"noise: expected an integer from 0 to {NOISE_PATTERNS - 1}, got {noise}")
-    return dict(row=row, col=col, low=low, high=high, square_value=square_value,
-                square=square, noise=noise)
+    return dict(
+        row=row, col=col, low=low, high=high, square_value=square_value, square=square, noise=noise
+    )
 
 
 def _image(row, col, low, high, square_value, square, noise):
     x = low + (high - low) * _noise(noise)
     if square:
         x = x.copy()
-        x[row:row + 3, col:col + 3] = square_value
+        x[row : row + 3, col : col + 3] = square_value
     return x
 
 
@@ -228,45 +228,84 @@ class _Views:
 
 def _image_controls(s):
     c = {
-        "square": w.Checkbox(value=s["square"], description="square (class 1)", indent=False,
-                             layout=w.Layout(width="160px")),
-        "row": w.IntSlider(value=s["row"], min=0, max=3, description="square row",
-                           **_slider_args()),
-        "col": w.IntSlider(value=s["col"], min=0, max=3, description="square column",
-                           **_slider_args()),
-        "noise_range": w.FloatRangeSlider(value=(s["low"], s["high"]), min=-1.0, max=2.0,
-                                          step=0.05, description="noise low, high",
-                                          readout_format=".2f", **_slider_args()),
-        "square_value": w.FloatSlider(value=s["square_value"], min=-1.0, max=2.0, step=0.05,
-                                      description="square_value", readout_format=".2f",
-                                      **_slider_args()),
-        "noise": w.IntSlider(value=s["noise"], min=0, max=NOISE_PATTERNS - 1,
-                             description="noise pattern", **_slider_args()),
+        "square": w.Checkbox(
+            value=s["square"],
+            description="square (class 1)",
+            indent=False,
+            layout=w.Layout(width="160px"),
+        ),
+        "row": w.IntSlider(
+            value=s["row"], min=0, max=3, description="square row", **_slider_args()
+        ),
+        "col": w.IntSlider(
+            value=s["col"], min=0, max=3, description="square column", **_slider_args()
+        ),
+        "noise_range": w.FloatRangeSlider(
+            value=(s["low"], s["high"]),
+            min=-1.0,
+            max=2.0,
+            step=0.05,
+            description="noise low, high",
+            readout_format=".2f",
+            **_slider_args(),
+        ),
+        "square_value": w.FloatSlider(
+            value=s["square_value"],
+            min=-1.0,
+            max=2.0,
+            step=0.05,
+            description="square_value",
+            readout_format=".2f",
+            **_slider_args(),
+        ),
+        "noise": w.IntSlider(
+            value=s["noise"],
+            min=0,
+            max=NOISE_PATTERNS - 1,
+            description="noise pattern",
+            **_slider_args(),
+        ),
     }
-    rows = [w.HBox([w.VBox([c["row"], c["col"], c["square"]]),
-                    w.VBox([c["noise_range"], c["square_value"], c["noise"]])])]
+    rows = [
+        w.HBox(
+            [
+                w.VBox([c["row"], c["col"], c["square"]]),
+                w.VBox([c["noise_range"], c["square_value"], c["noise"]]),
+            ]
+        )
+    ]
     return c, rows
 
 
 def _x_from(v):
     low, high = v["noise_range"]
     if not low < high:
-        raise ValueError(f"noise low, high: expected low < high, got {fmt(low, 2)}, "
-                         f"{fmt(high, 2)}")
+        raise ValueError(f"noise low, high: expected low < high, got {fmt(low, 2)}, {fmt(high, 2)}")
     return _image(v["row"], v["col"], low, high, v["square_value"], v["square"], v["noise"])
 
 
 def _kernel_controls(kernel, conv_bias):
-    boxes = [w.FloatText(value=float(kernel.flat[k]), step=0.1,
-                         layout=w.Layout(width="72px")) for k in range(9)]
-    grid = w.GridBox(boxes, layout=w.Layout(grid_template_columns="repeat(3, 76px)",
-                                            grid_gap="2px"))
+    boxes = [
+        w.FloatText(value=float(kernel.flat[k]), step=0.1, layout=w.Layout(width="72px"))
+        for k in range(9)
+    ]
+    grid = w.GridBox(
+        boxes, layout=w.Layout(grid_template_columns="repeat(3, 76px)", grid_gap="2px")
+    )
     c = {f"K{k // 3}{k % 3}": box for k, box in enumerate(boxes)}
-    c["conv_bias"] = w.FloatSlider(value=float(conv_bias), min=-2.0, max=2.0, step=0.05,
-                                   description="conv_bias b", readout_format=".2f",
-                                   **_slider_args())
-    row = w.HBox([w.VBox([w.HTML("kernel K (type a weight, Enter)"), grid]),
-                  w.VBox([c["conv_bias"]])], layout=w.Layout(align_items="flex-start"))
+    c["conv_bias"] = w.FloatSlider(
+        value=float(conv_bias),
+        min=-2.0,
+        max=2.0,
+        step=0.05,
+        description="conv_bias b",
+        readout_format=".2f",
+        **_slider_args(),
+    )
+    row = w.HBox(
+        [w.VBox([w.HTML("kernel K (type a weight, Enter)"), grid]), w.VBox([c["conv_bias"]])],
+        layout=w.Layout(align_items="flex-start"),
+    )
     return c, [row]
 
 
@@ -275,37 +314,52 @@ def _kernel_from(v):
 
 
 def _dense_controls(weights, fc_bias):
-    boxes = [w.FloatText(value=float(weights[k]), step=0.1, layout=w.Layout(width="72px"))
-             for k in range(4)]
+    boxes = [
+        w.FloatText(value=float(weights[k]), step=0.1, layout=w.Layout(width="72px"))
+        for k in range(4)
+    ]
     c = {f"w{k}": box for k, box in enumerate(boxes)}
     c["fc_bias"] = w.FloatText(value=float(fc_bias), step=0.1, layout=w.Layout(width="72px"))
-    row = w.HBox([w.HTML("dense weights w&nbsp;"), *boxes, w.HTML("&nbsp; fc_bias&nbsp;"),
-                  c["fc_bias"]], layout=w.Layout(align_items="center"))
+    row = w.HBox(
+        [w.HTML("dense weights w&nbsp;"), *boxes, w.HTML("&nbsp; fc_bias&nbsp;"), c["fc_bias"]],
+        layout=w.Layout(align_items="center"),
+    )
     return c, [row]
 
 
 def _params_from(v):
-    return Params(_kernel_from(v), float(v["conv_bias"]),
-                  np.array([v[f"w{k}"] for k in range(4)], dtype=np.float64), float(v["fc_bias"]))
+    return Params(
+        _kernel_from(v),
+        float(v["conv_bias"]),
+        np.array([v[f"w{k}"] for k in range(4)], dtype=np.float64),
+        float(v["fc_bias"]),
+    )
 
 
 def _check_params_arg(params):
     if params is None:
         return running_example()[2]
     if not isinstance(params, Params):
-        raise TypeError(f"params: expected a cnn6.Params (see cnn6.init_params), "
-                        f"got {type(params).__name__}")
-    kernel = _checks.array(params.kernel, "params.kernel", (2,))
-    weights = _checks.array(params.weights, "params.weights", (1,))
+        raise TypeError(
+            f"params: expected a cnn6.Params (see cnn6.init_params), got {type(params).__name__}"
+        )
+    kernel = check.array(params.kernel, "params.kernel", (2,))
+    weights = check.array(params.weights, "params.weights", (1,))
     if kernel.shape != (3, 3) or weights.shape != (4,):
-        raise ValueError(f"params: expected kernel (3, 3) and weights (4,), got "
-                         f"{kernel.shape} and {weights.shape}")
-    return Params(kernel, _checks.real(params.conv_bias, "params.conv_bias"), weights,
-                  _checks.real(params.fc_bias, "params.fc_bias"))
+        raise ValueError(
+            f"params: expected kernel (3, 3) and weights (4,), got "
+            f"{kernel.shape} and {weights.shape}"
+        )
+    return Params(
+        kernel,
+        check.real(params.conv_bias, "params.conv_bias"),
+        weights,
+        check.real(params.fc_bias, "params.fc_bias"),
+    )
 
 
 def _check_digits(digits):
-    digits = _checks.integer(digits, "digits", low=0)
+    digits = check.integer(digits, "digits", low=0)
     if digits > 6:
         raise ValueError(f"digits: expected an integer from 0 to 6, got {digits}")
     return digits
@@ -314,15 +368,16 @@ def _check_digits(digits):
 def _square_mask(v):
     mask = np.zeros((6, 6), dtype=bool)
     if v["square"]:
-        mask[v["row"]:v["row"] + 3, v["col"]:v["col"] + 3] = True
+        mask[v["row"] : v["row"] + 3, v["col"] : v["col"] + 3] = True
     return mask
 
 
 # ---------------------------------------------------------------- chapter 1: the data
 
 
-def explore_data(row=None, col=None, low=0.0, high=1.0, square_value=1.0, square=True, noise=0,
-                 digits=2):
+def explore_data(
+    row=None, col=None, low=0.0, high=1.0, square_value=1.0, square=True, noise=0, digits=2
+):
     """Explorer of the input image: the square's row and column (0..3), the noise range
     [low, high], the square's value, the noise pattern; the square's pixels are outlined.
 
@@ -337,9 +392,11 @@ def explore_data(row=None, col=None, low=0.0, high=1.0, square_value=1.0, square
         label = 1 if v["square"] else 0
         where = f"square at row {v['row']}, column {v['col']}" if v["square"] else "no square"
         low, high = v["noise_range"]
-        return Row([Matrix(x, "x", digits=digits, highlight=_square_mask(v))],
-                   f"class {label} ({where}); noise Uniform({fmt(low, 2)}, {fmt(high, 2)}), "
-                   f"square_value {fmt(v['square_value'], 2)}")
+        return Row(
+            [Matrix(x, "x", digits=digits, highlight=_square_mask(v))],
+            f"class {label} ({where}); noise Uniform({fmt(low, 2)}, {fmt(high, 2)}), "
+            f"square_value {fmt(v['square_value'], 2)}",
+        )
 
     return Explorer("The input image x", c, rows, compute)
 
@@ -347,8 +404,17 @@ def explore_data(row=None, col=None, low=0.0, high=1.0, square_value=1.0, square
 # ---------------------------------------------------------------- chapter 2: convolution
 
 
-def explore_convolution(params=None, row=None, col=None, low=0.0, high=1.0, square_value=1.0,
-                        square=True, noise=0, digits=2):
+def explore_convolution(
+    params=None,
+    row=None,
+    col=None,
+    low=0.0,
+    high=1.0,
+    square_value=1.0,
+    square=True,
+    noise=0,
+    digits=2,
+):
     """Explorer of z1 = x ⋆ K + b: the image's controls (see :func:`explore_data`), the nine
     kernel weights and the bias. params: a :class:`cnn6.Params` whose kernel and conv_bias
     start the controls (default: the running example's). Returns an :class:`Explorer`.
@@ -362,9 +428,18 @@ def explore_convolution(params=None, row=None, col=None, low=0.0, high=1.0, squa
     def compute(v):
         x, kernel, b = _x_from(v), _kernel_from(v), float(v["conv_bias"])
         z1 = forward(Params(kernel, b, params.weights, params.fc_bias), x).z1
-        return Row([Matrix(x, "x", digits=digits, highlight=_square_mask(v)), "⋆",
-                    Matrix(kernel, "K", digits=digits), "+", Matrix(b, "b", digits=digits),
-                    "=", Matrix(z1, "z1", digits=digits)], "z1 = x ⋆ K + b")
+        return Row(
+            [
+                Matrix(x, "x", digits=digits, highlight=_square_mask(v)),
+                "⋆",
+                Matrix(kernel, "K", digits=digits),
+                "+",
+                Matrix(b, "b", digits=digits),
+                "=",
+                Matrix(z1, "z1", digits=digits),
+            ],
+            "z1 = x ⋆ K + b",
+        )
 
     return Explorer("Convolution: z1 = x ⋆ K + b", {**c, **ck}, rows + krows, compute)
 
@@ -372,19 +447,33 @@ def explore_convolution(params=None, row=None, col=None, low=0.0, high=1.0, squa
 # ---------------------------------------------------------------- chapter 4: max-pool
 
 
-def explore_maxpool(params=None, row=None, col=None, low=0.0, high=1.0, square_value=1.0,
-                    square=True, noise=0, activation="relu", digits=2):
+def explore_maxpool(
+    params=None,
+    row=None,
+    col=None,
+    low=0.0,
+    high=1.0,
+    square_value=1.0,
+    square=True,
+    noise=0,
+    activation="relu",
+    digits=2,
+):
     """Explorer of z1 → a1 → a2: the image's and the kernel's controls and the activation; the
     winner of each 2x2 window is outlined in a1. Returns an :class:`Explorer`.
     """
     params = _check_params_arg(params)
     s = _image_settings(row, col, low, high, square_value, square, noise)
-    activation = _checks.activation(activation)
+    activation = check.activation(activation)
     digits = _check_digits(digits)
     c, rows = _image_controls(s)
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
-    ck["activation"] = w.Dropdown(options=_ACTIVATIONS, value=activation,
-                                  description="activation", **_slider_args(slider=False))
+    ck["activation"] = w.Dropdown(
+        options=_ACTIVATIONS,
+        value=activation,
+        description="activation",
+        **_slider_args(slider=False),
+    )
     krows[0].children[1].children += (ck["activation"],)
 
     def compute(v):
@@ -393,11 +482,18 @@ def explore_maxpool(params=None, row=None, col=None, low=0.0, high=1.0, square_v
         t = forward(p, x, activation=v["activation"])
         winners = np.zeros(16, dtype=bool)
         winners[np.asarray(t.pool_idx).ravel()] = True
-        return Row([Matrix(x, "x", digits=digits, highlight=_square_mask(v)), "conv →",
-                    Matrix(t.z1, "z1", digits=digits), f"{v['activation']} →",
-                    Matrix(t.a1, "a1", digits=digits, highlight=winners.reshape(4, 4)),
-                    "max-pool →", Matrix(t.a2, "a2", digits=digits)],
-                   "max-pool: each 2×2 window of a1 keeps its maximum (outlined)")
+        return Row(
+            [
+                Matrix(x, "x", digits=digits, highlight=_square_mask(v)),
+                "conv →",
+                Matrix(t.z1, "z1", digits=digits),
+                f"{v['activation']} →",
+                Matrix(t.a1, "a1", digits=digits, highlight=winners.reshape(4, 4)),
+                "max-pool →",
+                Matrix(t.a2, "a2", digits=digits),
+            ],
+            "max-pool: each 2×2 window of a1 keeps its maximum (outlined)",
+        )
 
     return Explorer("Max-pool: a2 = maxpool(a1)", {**c, **ck}, rows + krows, compute)
 
@@ -405,9 +501,20 @@ def explore_maxpool(params=None, row=None, col=None, low=0.0, high=1.0, square_v
 # ---------------------------------------------------------------- chapters 7-11: the network
 
 
-def explore_network(params=None, y=None, row=None, col=None, low=0.0, high=1.0,
-                    square_value=1.0, square=True, noise=0, activation="relu", lr=0.5,
-                    digits=3):
+def explore_network(
+    params=None,
+    y=None,
+    row=None,
+    col=None,
+    low=0.0,
+    high=1.0,
+    square_value=1.0,
+    square=True,
+    noise=0,
+    activation="relu",
+    lr=0.5,
+    digits=3,
+):
     """Explorer of the whole network on one image: every matrix of the forward pass, the loss,
     every delta of the backward pass, the four parameter gradients, and the loss after one step
     of gradient descent with learning rate `lr`.
@@ -419,22 +526,35 @@ def explore_network(params=None, y=None, row=None, col=None, low=0.0, high=1.0,
     """
     params = _check_params_arg(params)
     s = _image_settings(row, col, low, high, square_value, square, noise)
-    y = (1 if s["square"] else 0) if y is None else int(_checks.labels(y, "y", None))
-    activation = _checks.activation(activation)
-    lr = _checks.real(lr, "lr", low=0.01, high=5.0)
+    y = (1 if s["square"] else 0) if y is None else int(check.labels(y, "y", None))
+    activation = check.activation(activation)
+    lr = check.real(lr, "lr", low=0.01, high=5.0)
     digits = _check_digits(digits)
     c, rows = _image_controls(s)
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
     cd, drows = _dense_controls(params.weights, params.fc_bias)
     extra = {
-        "y": w.ToggleButtons(options=[("y = 0", 0), ("y = 1", 1)], value=y,
-                             description="label", style={"description_width": "50px",
-                                                         "button_width": "60px"}),
-        "activation": w.Dropdown(options=_ACTIVATIONS, value=activation,
-                                 description="activation", **_slider_args(slider=False)),
-        "lr": w.FloatSlider(value=lr, min=0.01, max=5.0, step=0.01,
-                            description="learning rate", readout_format=".2f",
-                            **_slider_args()),
+        "y": w.ToggleButtons(
+            options=[("y = 0", 0), ("y = 1", 1)],
+            value=y,
+            description="label",
+            style={"description_width": "50px", "button_width": "60px"},
+        ),
+        "activation": w.Dropdown(
+            options=_ACTIVATIONS,
+            value=activation,
+            description="activation",
+            **_slider_args(slider=False),
+        ),
+        "lr": w.FloatSlider(
+            value=lr,
+            min=0.01,
+            max=5.0,
+            step=0.01,
+            description="learning rate",
+            readout_format=".2f",
+            **_slider_args(),
+        ),
     }
     krows[0].children[1].children += (extra["activation"], extra["lr"])
     c["square"].observe(lambda ch: setattr(extra["y"], "value", int(ch["new"])), names="value")
@@ -445,18 +565,28 @@ def explore_network(params=None, y=None, row=None, col=None, low=0.0, high=1.0,
         g = backward(p, t, v["y"])
         after = sgd_step(p, g, v["lr"])
         t_after = forward(after, x, v["y"], activation=v["activation"])
-        step = Row([Matrix(t.loss, "loss before", digits=digits), "one step, lr = "
-                    f"{fmt(v['lr'], 3)} →", Matrix(t_after.loss, "loss after", digits=digits),
-                    "   ", Matrix(after.kernel, "new K", digits=digits),
-                    Matrix(after.conv_bias, "new b", digits=digits),
-                    Matrix(after.weights, "new w", digits=digits),
-                    Matrix(after.fc_bias, "new fc_bias", digits=digits)],
-                   "gradient descent: θ ← θ − lr · dL/dθ")
+        step = Row(
+            [
+                Matrix(t.loss, "loss before", digits=digits),
+                f"one step, lr = {fmt(v['lr'], 3)} →",
+                Matrix(t_after.loss, "loss after", digits=digits),
+                "   ",
+                Matrix(after.kernel, "new K", digits=digits),
+                Matrix(after.conv_bias, "new b", digits=digits),
+                Matrix(after.weights, "new w", digits=digits),
+                Matrix(after.fc_bias, "new fc_bias", digits=digits),
+            ],
+            "gradient descent: θ ← θ − lr · dL/dθ",
+        )
         trace = show_trace(t, g, digits=digits)
         return Stack([*trace.rows, step])
 
-    return Explorer("The whole network: forward, loss, backward, one step",
-                    {**c, **ck, **cd, **extra}, rows + krows + drows + [extra["y"]], compute)
+    return Explorer(
+        "The whole network: forward, loss, backward, one step",
+        {**c, **ck, **cd, **extra},
+        rows + krows + drows + [extra["y"]],
+        compute,
+    )
 
 
 # ---------------------------------------------------------------- chapter 12: training
@@ -473,8 +603,9 @@ class _TrainingView:
         return self.html
 
 
-def explore_training(n=400, lr=0.02, epochs=30, optimizer="adam", square_value=1.0, seed=0,
-                     digits=3):
+def explore_training(
+    n=400, lr=0.02, epochs=30, optimizer="adam", square_value=1.0, seed=0, digits=3
+):
     """Explorer of training: the learning rate, the number of epochs, the optimizer, the size of
     the training set and the square's value (its contrast with the noise in [0, 1]). The button
     trains a network from :func:`cnn6.init_params` with :func:`cnn6.train` and shows the loss
@@ -485,38 +616,65 @@ def explore_training(n=400, lr=0.02, epochs=30, optimizer="adam", square_value=1
     """
     from .network import accuracy, init_params
 
-    n = _checks.integer(n, "n", low=20)
+    n = check.integer(n, "n", low=20)
     if n > 4000:
         raise ValueError(f"n: expected an integer from 20 to 4000, got {n}")
-    lr = _checks.real(lr, "lr", low=0.0, low_open=True)
+    lr = check.real(lr, "lr", low=0.0, low_open=True)
     if lr > 1.0:
         raise ValueError(f"lr: expected a learning rate in (0, 1], got {lr}")
-    epochs = _checks.integer(epochs, "epochs", low=5)
+    epochs = check.integer(epochs, "epochs", low=5)
     if epochs > 100:
         raise ValueError(f"epochs: expected an integer from 5 to 100, got {epochs}")
     if optimizer not in ("sgd", "momentum", "adam"):
         raise ValueError(f"optimizer: expected 'sgd', 'momentum' or 'adam', got {optimizer!r}")
-    square_value = _checks.real(square_value, "square_value", low=0.0, high=2.0)
-    seed = _checks.integer(seed, "seed", low=0)
+    square_value = check.real(square_value, "square_value", low=0.0, high=2.0)
+    seed = check.integer(seed, "seed", low=0)
     digits = _check_digits(digits)
     c = {
-        "lr": w.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1,
-                               description="learning rate", readout_format=".3f", **_slider_args()),
+        "lr": w.FloatLogSlider(
+            value=lr,
+            base=10,
+            min=-3,
+            max=0,
+            step=0.1,
+            description="learning rate",
+            readout_format=".3f",
+            **_slider_args(),
+        ),
         "epochs": w.IntSlider(value=epochs, min=5, max=100, description="epochs", **_slider_args()),
-        "optimizer": w.Dropdown(options=["sgd", "momentum", "adam"], value=optimizer,
-                                description="optimizer", **_slider_args(slider=False)),
-        "n": w.IntSlider(value=n, min=20, max=4000, step=20, description="training images",
-                         **_slider_args()),
-        "square_value": w.FloatSlider(value=square_value, min=0.0, max=2.0, step=0.05,
-                                      description="square_value", readout_format=".2f",
-                                      **_slider_args()),
+        "optimizer": w.Dropdown(
+            options=["sgd", "momentum", "adam"],
+            value=optimizer,
+            description="optimizer",
+            **_slider_args(slider=False),
+        ),
+        "n": w.IntSlider(
+            value=n, min=20, max=4000, step=20, description="training images", **_slider_args()
+        ),
+        "square_value": w.FloatSlider(
+            value=square_value,
+            min=0.0,
+            max=2.0,
+            step=0.05,
+            description="square_value",
+            readout_format=".2f",
+            **_slider_args(),
+        ),
         "seed": w.IntSlider(value=seed, min=0, max=20, description="seed", **_slider_args()),
     }
-    button = w.Button(description="train", button_style="primary", icon="",
-                      layout=w.Layout(width="120px"))
+    button = w.Button(
+        description="train", button_style="primary", icon="", layout=w.Layout(width="120px")
+    )
     c["train"] = button
-    rows = [w.HBox([w.VBox([c["lr"], c["epochs"], c["optimizer"]]),
-                    w.VBox([c["n"], c["square_value"], c["seed"]])]), button]
+    rows = [
+        w.HBox(
+            [
+                w.VBox([c["lr"], c["epochs"], c["optimizer"]]),
+                w.VBox([c["n"], c["square_value"], c["seed"]]),
+            ]
+        ),
+        button,
+    ]
 
     def compute(v):
         rng = np.random.default_rng(v["seed"])
@@ -524,9 +682,17 @@ def explore_training(n=400, lr=0.02, epochs=30, optimizer="adam", square_value=1
         X_test, y_test = make_dataset(400, rng, square_value=v["square_value"])
         start = init_params(rng)
         restart_epochs = 4 if v["epochs"] > 4 else 1
-        params, history = train(start, X, y, rng=rng, lr=v["lr"], epochs=v["epochs"],
-                                optimizer=v["optimizer"], restart_epochs=restart_epochs,
-                                validation=(X_test, y_test))
+        params, history = train(
+            start,
+            X,
+            y,
+            rng=rng,
+            lr=v["lr"],
+            epochs=v["epochs"],
+            optimizer=v["optimizer"],
+            restart_epochs=restart_epochs,
+            validation=(X_test, y_test),
+        )
         test_acc = accuracy(params, X_test, y_test)
         return _training_view(v, history, params, test_acc, digits)
 
@@ -555,15 +721,21 @@ def _training_view(v, history, params, test_acc, digits):
     fig.savefig(buf, format="png", dpi=80)
     plt.close(fig)
     png = buf.getvalue()
-    summary = Row([Matrix(params.kernel, "learned K", digits=digits),
-                   Matrix(params.conv_bias, "b", digits=digits),
-                   Matrix(params.weights, "w", digits=digits),
-                   Matrix(params.fc_bias, "fc_bias", digits=digits)],
-                  f"after {len(history.loss)} epochs ({v['optimizer']}, lr {fmt(v['lr'], 3)}, "
-                  f"{v['n']} images): training loss {fmt(history.loss[-1], digits)}, "
-                  f"training accuracy {fmt(history.accuracy[-1], 3)}, "
-                  f"test accuracy {fmt(test_acc, 3)}")
-    img = (f'<img alt="loss and accuracy per epoch" style="max-width:100%" '
-           f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">')
-    html = f'<div>{img}</div>{summary._repr_html_()}'
+    summary = Row(
+        [
+            Matrix(params.kernel, "learned K", digits=digits),
+            Matrix(params.conv_bias, "b", digits=digits),
+            Matrix(params.weights, "w", digits=digits),
+            Matrix(params.fc_bias, "fc_bias", digits=digits),
+        ],
+        f"after {len(history.loss)} epochs ({v['optimizer']}, lr {fmt(v['lr'], 3)}, "
+        f"{v['n']} images): training loss {fmt(history.loss[-1], digits)}, "
+        f"training accuracy {fmt(history.accuracy[-1], 3)}, "
+        f"test accuracy {fmt(test_acc, 3)}",
+    )
+    img = (
+        f'<img alt="loss and accuracy per epoch" style="max-width:100%" '
+        f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+    )
+    html = f"<div>{img}</div>{summary._repr_html_()}"
     return _TrainingView(repr(summary), html, png)

@@ -1,4 +1,4 @@
-"""Argument checks shared by every public function of cnn6.
+"""Argument checks for every public function of cnn6 (the core's one place for them).
 
 Each check returns the cleaned value (a float64 array, a float, an int) or raises
 ``TypeError`` / ``ValueError`` with a message that starts with the argument's name
