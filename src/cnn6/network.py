@@ -36,6 +36,13 @@ PARAM_SHAPES = {"kernel": (3, 3), "conv_bias": (), "weights": (4,), "fc_bias": (
 IMAGE_SHAPE = (6, 6)
 
 
+def _from_vector_args(cls, vector):
+    vector = check.array(vector, "vector", (1,))
+    if vector.shape != (15,):
+        raise ValueError(f"vector: expected shape (15,), got {vector.shape}")
+    return dict(cls=cls, vector=vector)
+
+
 @dataclass(frozen=True)
 class Params:
     """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float."""
@@ -58,11 +65,10 @@ class Params:
         return np.concatenate([np.ravel(getattr(self, name)) for name in PARAM_NAMES])
 
     @classmethod
+    @check.on_entry(_from_vector_args)
     def from_vector(cls, vector) -> Params:
         """Inverse of :meth:`to_vector`; vector: (15,)."""
-        v = check.array(vector, "vector", (1,))
-        if v.shape != (15,):
-            raise ValueError(f"vector: expected shape (15,), got {v.shape}")
+        v = vector
         return cls(v[:9].reshape(3, 3).copy(), float(v[9]), v[10:14].copy(), float(v[14]))
 
 
