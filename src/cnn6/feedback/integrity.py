@@ -1,0 +1,216 @@
+"""Integrity: a student's function that hands its work to the engine scores zero.
+
+The engine's source is public and implements every assignment, so a check must notice when
+the function it grades calls it, by whatever route: ``cnn6.layers.conv2d_forward``, an alias
+bound long before the check, a private twin, ``getattr``/``importlib``, a helper of the
+student's, a thread. Nothing of the engine is patched. While the student's function runs
+(and while its result is read), a profile hook (``sys.setprofile``, and ``threading``'s for
+threads started meanwhile) sees every Python function entered. A function of the core
+entered from code that is neither the core nor this feedback package was called by the
+student's code; it is allowed only when it is one of the public functions the assignment
+allows (:attr:`Task.allowed <cnn6.feedback.harness.Task>`), or a helper that computes no
+step (argument checks, the parameter classes' methods, the running example, the data).
+Everything else of the core is off limits: the set is every function of the core's modules
+as they are when the check runs, not a list of names, so a new private twin is covered too.
+
+What this cannot see: the engine's source copied into the student's notebook (the book shows
+it; that is a matter for the teacher, as any copied solution).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import sys
+import threading
+from pathlib import Path
+
+import cnn6
+
+PACKAGE = Path(cnn6.__file__).resolve().parent
+FEEDBACK = Path(__file__).resolve().parent
+# Public names any check lets the student's function call: they compute no step.
+ALWAYS_ALLOWED = (
+    "Grads",
+    "History",
+    "Params",
+    "Trace",
+    "init_params",
+    "make_dataset",
+    "relative_error",
+    "running_example",
+    "window_indices",
+)
+# Modules of the view: they draw, and reach the core only through its public functions.
+_VIEW_LIBRARIES = ("matplotlib", "ipywidgets", "IPython")
+
+
+class Violation(Exception):
+    """Raised (as a :class:`~cnn6.feedback.harness.Failure`) by :meth:`Watch.verdict`."""
+
+
+def _module_of_file(filename: str):
+    for name, module in list(sys.modules.items()):
+        if name.startswith("cnn6") and getattr(module, "__file__", None):
+            if Path(module.__file__).resolve() == Path(filename).resolve():
+                return module
+    return None
+
+
+def _is_view(module) -> bool:
+    for value in vars(module).values():
+        name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+        if isinstance(name, str) and name.split(".")[0] in _VIEW_LIBRARIES:
+            return True
+    return False
+
+
+_KINDS: dict[str, str] = {}  # filename -> "core", "feedback" or "other"
+
+
+def kind_of(filename: str) -> str:
+    """Whether code in ``filename`` is the core, this feedback package, or anything else
+    (the student's, numpy's, the view's, the package's ``__init__``)."""
+    found = _KINDS.get(filename)
+    if found is not None:
+        return found
+    path = Path(filename).resolve() if not filename.startswith("<") else None
+    result = "other"
+    if path is not None and path.suffix == ".py":
+        if path.is_relative_to(FEEDBACK):
+            result = "feedback"
+        elif path.is_relative_to(PACKAGE) and path.name != "__init__.py":
+            module = _module_of_file(filename)
+            result = "other" if module is not None and _is_view(module) else "core"
+    _KINDS[filename] = result
+    return result
+
+
+def _codes(obj) -> set:
+    """The code objects a public name stands for: a function's (unwrapped), a class's methods."""
+    codes = set()
+    if inspect.isclass(obj):
+        for value in vars(obj).values():
+            for f in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
+                if inspect.isfunction(f):
+                    codes.add(f.__code__)
+        return codes
+    inner = inspect.unwrap(obj)
+    if inspect.isfunction(inner):
+        codes.add(inner.__code__)
+    return codes
+
+
+def _validation_codes() -> set:
+    from .. import validation
+
+    return {
+        value.__code__
+        for value in vars(validation).values()
+        if inspect.isfunction(value) and value.__module__ == validation.__name__
+    }
+
+
+def _wrappers() -> set:
+    """Code of decorators' wrappers around public functions: neither allowed nor refused
+    themselves (the function they wrap is judged when it is entered)."""
+    codes = set()
+    for name in cnn6.__all__:
+        obj = getattr(cnn6, name)
+        if inspect.isfunction(obj) and inspect.unwrap(obj) is not obj:
+            codes.add(obj.__code__)
+    return codes
+
+
+def _name(code) -> str:
+    path = Path(code.co_filename).resolve()
+    module = ".".join(("cnn6", *path.relative_to(PACKAGE).with_suffix("").parts))
+    return f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
+
+
+class Watch:
+    """Records which core functions the student's code entered while a check ran it."""
+
+    def __init__(self, allowed_names):
+        self.allowed = set()
+        for name in (*ALWAYS_ALLOWED, *allowed_names):
+            self.allowed |= _codes(getattr(cnn6, name))
+        self.neutral = _validation_codes()
+        self.wrappers = _wrappers()
+        self.entered: list[tuple[str, str]] = []  # (core function, the code that called it)
+        self.tampered: list[str] = []
+        self.active = False
+
+    def hook(self, frame, event, arg):
+        if not self.active:
+            return
+        if event == "call":
+            code = frame.f_code
+            if kind_of(code.co_filename) == "core":
+                self._entered(frame)
+            elif code.co_name in ("setprofile", "settrace") and code.co_filename.endswith(
+                "threading.py"
+            ):
+                self._tamper(frame.f_back, f"threading.{code.co_name}")
+        elif event == "c_call" and arg in (sys.setprofile, sys.settrace):
+            self._tamper(frame, f"sys.{arg.__name__}")
+
+    def _tamper(self, caller, name):
+        if caller is None or kind_of(caller.f_code.co_filename) != "feedback":
+            self.tampered.append(name)
+
+    def _entered(self, frame):
+        code = frame.f_code
+        if code in self.wrappers or code in self.neutral or code.co_name == "<module>":
+            return
+        outer, caller = frame, frame
+        while caller is not None and kind_of(caller.f_code.co_filename) == "core":
+            if caller.f_code in self.allowed:
+                return  # inside a call the assignment allows
+            if caller.f_code not in self.wrappers:
+                outer = caller
+            caller = caller.f_back
+        if caller is not None and kind_of(caller.f_code.co_filename) == "feedback":
+            return  # the check's own reference
+        who = "?" if caller is None else caller.f_code.co_name
+        self.entered.append((_name(outer.f_code), who))
+
+    def verdict(self, task) -> None:
+        """Raise a Failure naming the first off-limits call, if the student's code made one."""
+        from .harness import Failure
+
+        if self.tampered:
+            raise Failure(
+                f"{task.what}: your code called {self.tampered[0]} while the check ran it. "
+                f"The check watches which of the engine's functions your function calls, and "
+                f"a function that switches that off scores zero."
+            )
+        if self.entered:
+            name, who = self.entered[0]
+            where = "your function" if who in ("<lambda>", task.what) else f"`{who}`"
+            raise Failure(
+                f"{task.what}: {where} called the engine's {name}, which computes what this "
+                f"assignment asks you to compute. A function that hands the work to the engine "
+                f"scores zero for this check, however it reaches it (cnn6.<name>, "
+                f"cnn6.layers.<name>, an alias, a helper). Write the computation yourself: "
+                f"{task.allowed_text}."
+            )
+
+
+@contextlib.contextmanager
+def watch(task):
+    """Watch the core while the body runs; ``verdict(task)`` on the result says what it saw."""
+    w = Watch(task.allowed)
+    previous = sys.getprofile()
+    previous_threading = getattr(threading, "_profile_hook", None)
+    sys.setprofile(w.hook)
+    threading.setprofile(w.hook)
+    w.active = True
+    try:
+        yield w
+    finally:
+        w.active = False
+        if sys.getprofile() is not w.hook and not w.tampered:
+            w.tampered.append("sys.setprofile")
+        sys.setprofile(previous)
+        threading.setprofile(previous_threading)
