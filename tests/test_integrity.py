@@ -29,6 +29,7 @@ from cnn6 import layers as engine_layers
 from cnn6 import maxpool2d_backward as bound_route  # noqa: E402
 from cnn6 import network as engine_network
 from cnn6 import relu_backward as bound_relu  # noqa: E402
+from cnn6.feedback import harness
 from cnn6.layers import conv2d_backward as bound_conv_backward  # noqa: E402
 from cnn6.layers import maxpool2d_forward as bound_pool  # noqa: E402
 from cnn6.network import backward as bound_backward  # noqa: E402
@@ -84,6 +85,14 @@ def _switch_off_watch(x, kernel, bias=0.0, stride=1):
     return z
 
 
+def _forged_feedback_code(x, kernel, bias=0.0, stride=1):
+    """A relay compiled under the file name of the check's own harness."""
+    namespace = {"cnn6": cnn6}
+    source = "def relay(*args):\n    return cnn6.conv2d_forward(*args)\n"
+    exec(compile(source, harness.__file__, "exec"), namespace)
+    return namespace["relay"](x, kernel, bias, stride)
+
+
 def _by_matrix(x, kernel, bias=0.0, stride=1):
     t = cnn6.conv_matrix(kernel, x.shape[-2:], stride)
     oh = (x.shape[-2] - kernel.shape[0]) // stride + 1
@@ -119,6 +128,7 @@ A1 = {
     "a thread": _in_thread,
     "a result computed when the check reads it": lambda x, k, b=0.0, s=1: _Lazy((x, k, b, s)),
     "switching the watch off": _switch_off_watch,
+    "code compiled under the check's file name": _forged_feedback_code,
 }
 
 
