@@ -221,7 +221,7 @@ def test_options_are_validated(hidden, seed, error, match):
         feedback.check_relu_backward(lambda dout, z: dout * (z > 0), hidden=hidden, seed=seed)
 
 
-def test_core_does_not_import_the_checks():
+def test_core_does_not_import_the_feedback():
     """The numerical core stays importable with numpy alone: importing cnn6 and running a
     forward and backward pass loads neither the feedback nor matplotlib."""
     code = (

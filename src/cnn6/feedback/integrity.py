@@ -46,10 +46,6 @@ ALWAYS_ALLOWED = (
 _VIEW_LIBRARIES = ("matplotlib", "ipywidgets", "IPython")
 
 
-class Violation(Exception):
-    """Raised (as a :class:`~cnn6.feedback.harness.Failure`) by :meth:`Watch.verdict`."""
-
-
 def _module_of_file(filename: str):
     for name, module in list(sys.modules.items()):
         if name.startswith("cnn6") and getattr(module, "__file__", None):
@@ -66,25 +62,20 @@ def _is_view(module) -> bool:
     return False
 
 
-_KINDS: dict[str, str] = {}  # filename -> "core", "feedback" or "other"
-
-
-def kind_of(filename: str) -> str:
-    """Whether code in ``filename`` is the core, this feedback package, or anything else
-    (the student's, numpy's, the view's, the package's ``__init__``)."""
-    found = _KINDS.get(filename)
-    if found is not None:
-        return found
-    path = Path(filename).resolve() if not filename.startswith("<") else None
-    result = "other"
-    if path is not None and path.suffix == ".py":
-        if path.is_relative_to(FEEDBACK):
-            result = "feedback"
-        elif path.is_relative_to(PACKAGE) and path.name != "__init__.py":
-            module = _module_of_file(filename)
-            result = "other" if module is not None and _is_view(module) else "core"
-    _KINDS[filename] = result
-    return result
+@functools.cache
+def is_core(filename: str) -> bool:
+    """Whether code in ``filename`` belongs to the numerical core: a module of the cnn6
+    package that is neither this feedback package, nor the view (a module that uses a
+    plotting or widget library), nor a package's ``__init__`` (which only re-exports)."""
+    if filename.startswith("<") or not filename.endswith(".py"):
+        return False
+    path = Path(filename).resolve()
+    if not path.is_relative_to(PACKAGE) or path.is_relative_to(FEEDBACK):
+        return False
+    if path.name == "__init__.py":
+        return False
+    module = _module_of_file(filename)
+    return module is None or not _is_view(module)
 
 
 def _codes(obj) -> set:
@@ -184,7 +175,7 @@ class Watch:
             return
         if event == "call":
             code = frame.f_code
-            if kind_of(code.co_filename) == "core":
+            if is_core(code.co_filename):
                 self._entered(frame)
             elif code.co_name in ("setprofile", "settrace") and code.co_filename.endswith(
                 "threading.py"
@@ -202,7 +193,7 @@ class Watch:
         if code in self.wrappers or code in self.neutral or code.co_name == "<module>":
             return
         outer, caller = frame, frame
-        while caller is not None and kind_of(caller.f_code.co_filename) == "core":
+        while caller is not None and is_core(caller.f_code.co_filename):
             if caller.f_code in self.allowed:
                 return  # inside a call the assignment allows
             if caller.f_code not in self.wrappers:
