@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import sys
 import threading
 import types
@@ -38,14 +39,19 @@ MESSAGE = "hands the work to the engine scores zero"
 
 
 def _private(module, public_name: str):
-    """A private function of ``module`` that does ``public_name``'s work (its underscored
-    twin when there is one), else a clone of the public function's code under another name:
-    either way, code of the engine that no public name points at."""
+    """Code of the engine that no public name points at: the function's underscored twin when
+    there is one, else the bare function behind the public one's decorator (``__wrapped__``),
+    else a clone of the public function's code under another name."""
     for name, value in vars(module).items():
         if name == "_" + public_name and callable(value):
             return value
     public = getattr(module, public_name)
-    return types.FunctionType(public.__code__, public.__globals__, "_clone", public.__defaults__)
+    bare = inspect.unwrap(public)
+    if bare is not public:
+        return bare
+    return types.FunctionType(
+        public.__code__, public.__globals__, "_clone", public.__defaults__, public.__closure__
+    )
 
 
 def _by_importlib(module: str, name: str):

@@ -36,7 +36,7 @@ from matplotlib.gridspec import GridSpec
 
 from . import validation as check
 from .display import CMAPS, Matrix, Row, _colour, _text_colour, fmt, plot_matrix, show_row
-from .layers import _conv2d_forward, _maxpool2d_backward, _maxpool2d_forward
+from .layers import conv2d_forward, maxpool2d_backward, maxpool2d_forward
 
 __all__ = ["JSAnimation", "animate_convolution", "animate_kernel_gradient", "animate_maxpool"]
 
@@ -253,7 +253,7 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
     products = np.array(
         [[x[i : i + kh, j : j + kw] * kernel for j in range(ow)] for i in range(oh)]
     )
-    z1 = _conv2d_forward(x, kernel, bias, 1)  # the engine's z1; products are for the frames
+    z1 = conv2d_forward(x, kernel, bias, 1)  # the engine's z1; products are for the frames
     z1_limits = _value_limits(z1)
     k_limits = _value_limits(kernel)
     p_limits = _value_limits(products)
@@ -340,7 +340,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
         raise ValueError(f"dz1: expected a delta no larger than x {x.shape}, got {dz1.shape}")
     kh, kw = x.shape[0] - oh + 1, x.shape[1] - ow + 1
     products = np.array([[x[u : u + oh, v : v + ow] * dz1 for v in range(kw)] for u in range(kh)])
-    dk = _conv2d_forward(x, dz1, 0.0, 1)  # x ⋆ dz1, as the engine computes dK
+    dk = conv2d_forward(x, dz1, 0.0, 1)  # x ⋆ dz1, as the engine computes dK
     dk_limits, d_limits, p_limits = _grad_limits(dk), _grad_limits(dz1), _grad_limits(products)
 
     fig, axes, cells = _sliding_figure(x.shape[1], ow, (kh, kw))
@@ -424,9 +424,9 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
 
     windows = [(p, q) for p in range(ph) for q in range(pw)]
     # the engine's max-pool: a2, and where each window's maximum sits in a1 (flat index)
-    a2, pool_idx = _maxpool2d_forward(a1, 2, 2)
+    a2, pool_idx = maxpool2d_forward(a1, 2, 2)
     winners = {w: divmod(int(pool_idx[w]), a1.shape[1]) for w in windows}  # (row, column)
-    da1 = None if da2 is None else _maxpool2d_backward(da2, pool_idx, a1.shape)
+    da1 = None if da2 is None else maxpool2d_backward(da2, pool_idx, a1.shape)
     a_limits = _value_limits(a1)
 
     panels = 2 if da2 is None else 4

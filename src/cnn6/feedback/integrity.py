@@ -87,9 +87,11 @@ def _codes(obj) -> set:
                 if inspect.isfunction(f):
                     codes.add(f.__code__)
         return codes
-    inner = inspect.unwrap(obj)
-    if inspect.isfunction(inner):
-        codes.add(inner.__code__)
+    # the function itself, what it wraps, and what a decorator attached to it (an argument
+    # checker, say): all of them run when the student calls the public function
+    for f in (inspect.unwrap(obj), *vars(obj).values()):
+        if inspect.isfunction(f):
+            codes.add(f.__code__)
     return codes
 
 
@@ -151,6 +153,19 @@ def _is_feedback(frame) -> bool:
     return frame is not None and frame.f_code in feedback_codes()
 
 
+def _public_names() -> dict:
+    """Code -> the public function it runs for (the bare function, its argument checker), so
+    that a message names ``cnn6.layers.conv2d_forward``, not a helper inside it."""
+    names = {}
+    for name in cnn6.__all__:
+        obj = getattr(cnn6, name)
+        if inspect.isfunction(obj):
+            bare = inspect.unwrap(obj)
+            for code in _codes(obj):
+                names.setdefault(code, f"{bare.__module__}.{bare.__qualname__}")
+    return names
+
+
 def _name(code) -> str:
     path = Path(code.co_filename).resolve()
     module = ".".join(("cnn6", *path.relative_to(PACKAGE).with_suffix("").parts))
@@ -166,6 +181,7 @@ class Watch:
             self.allowed |= _codes(getattr(cnn6, name))
         self.neutral = _validation_codes()
         self.wrappers = _wrappers()
+        self.public = _public_names()
         self.entered: list[tuple[str, str]] = []  # (core function, the code that called it)
         self.tampered: list[str] = []
         self.active = False
@@ -202,7 +218,8 @@ class Watch:
         if _is_feedback(caller):
             return  # the check's own reference
         who = "?" if caller is None else caller.f_code.co_name
-        self.entered.append((_name(outer.f_code), who))
+        name = self.public.get(outer.f_code) or _name(outer.f_code)
+        self.entered.append((name, who))
 
     def verdict(self, task) -> None:
         """Raise a Failure naming the first off-limits call, if the student's code made one."""
