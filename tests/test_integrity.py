@@ -25,7 +25,7 @@ import cnn6
 
 # Aliases bound long before any check runs, as a student's first cell would.
 from cnn6 import conv2d_forward as bound_conv  # noqa: E402
-from cnn6 import feedback
+from cnn6 import feedback, naive
 from cnn6 import layers as engine_layers
 from cnn6 import maxpool2d_backward as bound_route  # noqa: E402
 from cnn6 import network as engine_network
@@ -56,6 +56,16 @@ def _private(module, public_name: str):
 
 def _by_importlib(module: str, name: str):
     return getattr(importlib.import_module(module), name)
+
+
+def _each(fn, *arrays):
+    """``fn`` on one image, or on each image of a batch with the results stacked."""
+    if arrays[-1].ndim == 2:
+        return fn(*arrays)
+    results = [fn(*parts) for parts in zip(*arrays, strict=True)]
+    if isinstance(results[0], tuple):
+        return tuple(np.stack(items) for items in zip(*results, strict=True))
+    return np.stack(results)
 
 
 # --------------------------------------------------------------------------- a1 convolution
@@ -135,6 +145,9 @@ A1 = {
     "a result computed when the check reads it": lambda x, k, b=0.0, s=1: _Lazy((x, k, b, s)),
     "switching the watch off": _switch_off_watch,
     "code compiled under the check's file name": _forged_feedback_code,
+    "the book's loops, cnn6.naive.conv2d": lambda x, k, b=0.0, s=1: _each(
+        lambda image: naive.conv2d(image, k, b, s), x
+    ),
 }
 
 
@@ -154,6 +167,9 @@ A2 = {
     ),
     "getattr of importlib": lambda a, size=2, stride=2: _by_importlib("cnn6", "maxpool2d_forward")(
         a, size, stride
+    ),
+    "the book's loops, cnn6.naive.maxpool2d": lambda a, size=2, stride=2: _each(
+        lambda image: naive.maxpool2d(image, size, stride), a
     ),
 }
 
@@ -178,11 +194,19 @@ def _a3_importlib(dout, a, size=2, stride=2):
     return _by_importlib("cnn6.layers", "maxpool2d_backward")(dout, pool_idx, a.shape)
 
 
+def _a3_naive(dout, a, size=2, stride=2):
+    def one(d, image):
+        return naive.maxpool2d_backward(d, naive.maxpool2d(image, size, stride)[1], image.shape)
+
+    return _each(one, dout, a)
+
+
 A3 = {
     "cnn6.maxpool2d_backward": _a3_engine,
     "alias bound before the check": _a3_alias,
     "private twin": _a3_private,
     "getattr of importlib": _a3_importlib,
+    "the book's loops, cnn6.naive.maxpool2d_backward": _a3_naive,
 }
 
 
@@ -195,6 +219,9 @@ A4 = {
     "leaky ReLU with slope 0": lambda dout, z: cnn6.leaky_relu_backward(dout, z, 0.0),
     "private twin": lambda dout, z: _private(engine_layers, "relu_backward")(dout, z),
     "getattr of importlib": lambda dout, z: _by_importlib("cnn6.layers", "relu_backward")(dout, z),
+    "the book's f', cnn6.naive.f_prime": lambda dout, z: (
+        dout * np.vectorize(naive.f_prime, otypes=[float])(z)
+    ),
 }
 
 
@@ -217,10 +244,18 @@ def _a5_forward(x, dz):
     return per_image.sum(0), float(np.sum(dz))
 
 
+def _a5_naive(x, dz):
+    kernel = np.zeros((x.shape[-2] - dz.shape[-2] + 1, x.shape[-1] - dz.shape[-1] + 1))
+    pairs = zip(dz.reshape(-1, *dz.shape[-2:]), x.reshape(-1, *x.shape[-2:]), strict=True)
+    grads = [naive.conv2d_backward(d, image, kernel)[1:] for d, image in pairs]
+    return sum(dk for dk, _ in grads), float(sum(db for _, db in grads))
+
+
 A5 = {
     "cnn6.layers.conv2d_backward": _a5_engine,
     "alias bound before the check": _a5_alias,
     "the engine's forward convolution": _a5_forward,
+    "the book's loops, cnn6.naive.conv2d_backward": _a5_naive,
     "private twin": lambda x, dz: _private(engine_layers, "conv2d_backward")(
         dz, x, np.zeros((x.shape[-2] - dz.shape[-2] + 1, x.shape[-1] - dz.shape[-1] + 1)), 1
     )[1:],
@@ -269,6 +304,12 @@ def _a6_helper(params, X, y, lr):
     return cnn6.sgd_step(params, gradients(), lr)
 
 
+def _a6_naive(params, X, y, lr):
+    labels = y if X.ndim == 2 else list(y)
+    grads = naive.backward(params, naive.forward(params, X, labels), np.asarray(labels))
+    return cnn6.Params(*(getattr(params, f) - lr * grads[f] for f in engine_network.PARAM_NAMES))
+
+
 A6 = {
     "cnn6.backward and cnn6.sgd_step": _a6_engine,
     "cnn6.network.backward, the update by hand": _a6_network,
@@ -276,6 +317,7 @@ A6 = {
     "private twin": _a6_private,
     "cnn6.numerical_gradient": _a6_own_gradients_engine_update,
     "a nested helper through importlib": _a6_helper,
+    "the book's loops, cnn6.naive.backward": _a6_naive,
 }
 
 SHORTCUTS = [

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import layers
+from .. import naive
 from ..example import running_example
-from .harness import Case, Task, Variant, entries, expect, run, window_values
+from .harness import Case, Task, Variant, each_image, entries, expect, run, window_values
 from .hints import HINTS
 
 
 def _conv(x, kernel, bias, stride):
-    return layers.conv2d_forward(x, kernel, bias, stride)
+    """The reference: the book's loops (:func:`cnn6.naive.conv2d`), image by image."""
+    return each_image(lambda image: naive.conv2d(image, kernel, bias, stride), x)
 
 
 def _out(x, kernel, stride):
@@ -158,7 +159,8 @@ def judge(case, got):
 
 
 def check_conv2d_forward(student_fn, hidden=False, seed=None) -> None:
-    """Check ``student_fn(x, kernel, bias, stride)`` against :func:`cnn6.conv2d_forward`.
+    """Check ``student_fn(x, kernel, bias, stride)``, the convolution's forward pass, against
+    the book's loops (:func:`cnn6.naive.conv2d`).
 
     The student's function takes x (H, W) or (n, H, W), kernel (kh, kw), bias (a float) and
     stride (an int >= 1) and returns z of shape (OH, OW) or (n, OH, OW), with

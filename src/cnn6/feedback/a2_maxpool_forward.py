@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import layers, network
+from .. import naive, network
 from ..example import running_example
 from .harness import (
     Case,
@@ -13,6 +13,7 @@ from .harness import (
     as_array,
     diagnose,
     diff_lines,
+    each_image,
     entries,
     expect,
     fail,
@@ -24,7 +25,8 @@ from .hints import HINTS
 
 
 def _pool(a, size, stride):
-    return layers.maxpool2d_forward(a, size, stride)
+    """The reference: the book's loops (:func:`cnn6.naive.maxpool2d`), image by image."""
+    return each_image(lambda image: naive.maxpool2d(image, size, stride), a)
 
 
 def _pool_with(a, size, stride, reduce, step=None):
@@ -191,7 +193,8 @@ def judge(case, got):
 
 
 def check_maxpool2d_forward(student_fn, hidden=False, seed=None) -> None:
-    """Check ``student_fn(a, size, stride)`` against :func:`cnn6.maxpool2d_forward`.
+    """Check ``student_fn(a, size, stride)``, max-pool's forward pass, against the book's loops
+    (:func:`cnn6.naive.maxpool2d`).
 
     The student's function takes a (H, W) or (n, H, W) and returns ``(out, pool_idx)``: out
     of shape (OH, OW) or (n, OH, OW), OH = (H - size) // stride + 1, the maximum of each

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import layers, network
+from .. import naive, network
 from ..example import running_example
 from .a2_maxpool_forward import TIES, TIES3, last_argmax
-from .harness import Case, Task, Variant, entries, expect, run, window_values
+from .harness import Case, Task, Variant, each_image, entries, expect, run, window_values
 from .hints import HINTS
 
 
@@ -134,15 +134,22 @@ def cases(hidden: bool, seed: int):
     return out[: len(public)], out[len(public) :]
 
 
+def _reference(dout, a, size, stride):
+    """The book's loops (:mod:`cnn6.naive`), image by image: the maxima, then the routing."""
+
+    def one(d, image):
+        return naive.maxpool2d_backward(d, naive.maxpool2d(image, size, stride)[1], image.shape)
+
+    return each_image(one, dout, a)
+
+
 def judge(case, got):
-    dout, a, size, stride = case.args
-    _, pool_idx = layers.maxpool2d_forward(a, size, stride)
     expect(
         TASK.what,
         case,
         got,
         "da",
-        layers.maxpool2d_backward(dout, pool_idx, a.shape),
+        _reference(*case.args),
         VARIANTS,
         "da[r, c] is the sum of dout[i, j] over the windows (i, j) whose maximum "
         "is at (r, c); zero where no window's maximum is.",
@@ -157,8 +164,9 @@ def check_maxpool2d_backward(student_fn, hidden=False, seed=None) -> None:
     (OH, OW) or (n, OH, OW)) and the forward input a ((H, W) or (n, H, W)) with the window
     size and stride, and returns da of a's shape: each window's dout added at the position
     of its maximum (the first in row-major order on a tie), zeros elsewhere. The reference is
-    :func:`cnn6.maxpool2d_backward` fed with the pool_idx of :func:`cnn6.maxpool2d_forward`
-    (whose signature differs: it is handed the positions of the maxima).
+    the book's loops, :func:`cnn6.naive.maxpool2d_backward` fed with the pool_idx of
+    :func:`cnn6.naive.maxpool2d` (the engine's :func:`cnn6.maxpool2d_backward` has another
+    signature: it is handed the positions of the maxima).
     hidden=True adds overlapping windows (one position winning several windows), ties,
     negative values, batches and non-square inputs. The student's function may call
     cnn6.maxpool2d_forward; one that calls the engine's max-pool backward (or the network's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import layers, network
+from .. import naive, network
 from ..example import running_example
 from .harness import Case, Task, Variant, entries, expect, run
 
@@ -25,6 +25,12 @@ def _shape(got, expected, args):
     if got.shape != expected.shape:
         return f"dz has the shape of z, {entries(expected.shape)}."
     return None
+
+
+def _reference(dout, z):
+    """dz = dout * f'(z), entry by entry, with the book's f' (:func:`cnn6.naive.f_prime`)."""
+    slopes = [naive.f_prime(value) for value in np.ravel(z)]
+    return np.asarray(dout, dtype=np.float64) * np.reshape(slopes, np.shape(z))
 
 
 TASK = Task(
@@ -75,7 +81,7 @@ def judge(case, got):
         case,
         got,
         "dz",
-        layers.relu_backward(*case.args),
+        _reference(*case.args),
         VARIANTS,
         "dz[i, j] is dout[i, j] where z[i, j] > 0 and 0 elsewhere.",
         (_shape,),
@@ -83,7 +89,8 @@ def judge(case, got):
 
 
 def check_relu_backward(student_fn, hidden=False, seed=None) -> None:
-    """Check ``student_fn(dout, z)`` against :func:`cnn6.relu_backward`.
+    """Check ``student_fn(dout, z)``, the ReLU's backward pass, against the book's
+    derivative (:func:`cnn6.naive.f_prime`).
 
     The student's function takes dout (the gradient w.r.t. the ReLU's output) and z (its
     forward input), any shape, both the same, and returns dz = dout * [z > 0] (the

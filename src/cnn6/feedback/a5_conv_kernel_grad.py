@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import layers, network
+from .. import naive, network
 from ..example import running_example
 from .harness import Case, Task, Variant, entries, expect, run, unpack
 from .hints import HINTS
 
 
 def kernel_grad(x, dz):
-    """(dkernel, dbias) of a stride-1 convolution of x whose output has the shape of dz."""
-    kh = x.shape[-2] - dz.shape[-2] + 1
-    kw = x.shape[-1] - dz.shape[-1] + 1
-    _, dk, db = layers.conv2d_backward(dz, x, np.zeros((kh, kw)))
-    return dk, db
+    """(dkernel, dbias) of a stride-1 convolution of x whose output has the shape of dz: the
+    book's loops (:func:`cnn6.naive.conv2d_backward`), summed over the images of a batch."""
+    kernel = np.zeros((x.shape[-2] - dz.shape[-2] + 1, x.shape[-1] - dz.shape[-1] + 1))
+    images, deltas = x.reshape((-1,) + x.shape[-2:]), dz.reshape((-1,) + dz.shape[-2:])
+    grads = [
+        naive.conv2d_backward(d, image, kernel)[1:] for d, image in zip(deltas, images, strict=True)
+    ]
+    return sum(dk for dk, _ in grads), float(sum(db for _, db in grads))
 
 
 def _per_image(x, dz):
@@ -139,8 +142,8 @@ def check_conv2d_kernel_grad(student_fn, hidden=False, seed=None) -> None:
     The student's function takes x (H, W) or (n, H, W), the convolution's forward input, and
     dz (OH, OW) or (n, OH, OW), the gradient of the loss w.r.t. its output (stride 1), and
     returns ``(dkernel, dbias)``: dkernel = x ⋆ dz of shape (H - OH + 1, W - OW + 1), summed
-    over the batch, and dbias = the sum of dz (a float). The reference is
-    :func:`cnn6.conv2d_backward`. hidden=True adds batches, non-square shapes and negative
-    values. A function that calls the engine's convolution, forward or backward, fails.
+    over the batch, and dbias = the sum of dz (a float). The reference is the book's loops,
+    :func:`cnn6.naive.conv2d_backward`. hidden=True adds batches, non-square shapes and
+    negative values. A function that calls the engine's convolution, forward or backward, fails.
     """
     run(TASK, student_fn, hidden, seed, cases, judge)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import layers, network
+from .. import layers, naive, network
 from ..data import make_dataset
 from ..example import running_example
 from ..network import Params
@@ -177,8 +177,19 @@ def _as_params(got, case) -> Params:
                 f"each parameter keeps its shape; {name} has shape {shape}."
                 + (" Sum the per-image gradients over the batch." if arr.ndim > len(shape) else ""),
             )
-        values[name] = arr
+        values[name] = float(arr) if shape == () else arr  # a float, as Params holds
     return Params(**values)
+
+
+def _reference(params, X, y):
+    """The gradient of the mean loss by the book's loops (:mod:`cnn6.naive`), as Params."""
+    labels = y if np.ndim(X) == 2 else list(y)
+    grads = naive.backward(params, naive.forward(params, X, labels), np.asarray(labels))
+    return Params(*(np.asarray(grads[name], dtype=np.float64) for name in network.PARAM_NAMES))
+
+
+def _loss(params, X, y) -> float:
+    return naive.forward(params, X, y if np.ndim(X) == 2 else list(y), "relu")["loss"]
 
 
 def _hint(params, new, implied, grads, case) -> str | None:
@@ -227,14 +238,12 @@ def judge(case, got):
     what = TASK.what
     params, X, y, lr = case.args
     new = _as_params(got, case)
-    grads = network.backward(params, network.forward(params, X, y), y).params()
-    expected = network.sgd_step(params, grads, lr)
+    grads = _reference(params, X, y)
+    expected = Params.from_vector(params.to_vector() - lr * grads.to_vector())
     if close(new.to_vector(), expected.to_vector()):
         return
     implied = Params(*((getattr(params, f) - getattr(new, f)) / lr for f in network.PARAM_NAMES))
-    before = network.forward(params, X, y).loss
-    after = network.forward(new, X, y).loss
-    reference = network.forward(expected, X, y).loss
+    before, after, reference = (_loss(p, X, y) for p in (params, new, expected))
     lines = [
         f"Loss on this case: before the step {number(before)}, after your step "
         f"{number(after)} (the reference step gives {number(reference)})."
@@ -265,7 +274,8 @@ def check_training_step(student_fn, hidden=False, seed=None) -> None:
 
     The student's function takes cnn6.Params, one image (6, 6) with its label or a batch
     (n, 6, 6) with labels (n,), and a learning rate, and returns the new cnn6.Params:
-    params - lr * (the gradient of the mean binary cross-entropy). It may call cnn6.forward
+    params - lr * (the gradient of the mean binary cross-entropy, the reference computed by
+    the book's loops, :func:`cnn6.naive.backward`). It may call cnn6.forward
     and the layer functions, but not cnn6.backward, cnn6.sgd_step or anything else of the
     engine that computes the backward pass or the update. hidden=True adds random
     parameters, pooling windows shut by the ReLU, a batch of one image and a class-0 image.

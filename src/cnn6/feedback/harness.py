@@ -276,6 +276,18 @@ def unpack(got, what, case, names: str, key: str):
     return got
 
 
+# --------------------------------------------------------------------------- references
+def each_image(fn, *arrays):
+    """``fn`` (a one-image function of :mod:`cnn6.naive`) on one image, or on each image of a
+    batch (a leading axis n) with the results stacked; a tuple result is stacked item by item."""
+    if arrays[-1].ndim == 2:
+        return fn(*arrays)
+    results = [fn(*parts) for parts in zip(*arrays, strict=True)]
+    if isinstance(results[0], tuple):
+        return tuple(np.stack(items) for items in zip(*results, strict=True))
+    return np.stack(results)
+
+
 # --------------------------------------------------------------------------- windows
 def window_values(a: np.ndarray, size, stride: int, step: int | None = None):
     """(values (..., P, kh*kw), flat indices (P, kh*kw), out shape) of every window of ``a``.
