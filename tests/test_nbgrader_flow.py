@@ -20,6 +20,9 @@ from test_coursework import SOURCE, _course_module, _need_nbgrader, _strip_marke
 
 from cnn6.feedback import HINTS
 
+# nbgrader's gradebook trips SQLAlchemy 2's autoflush warnings: harmless, and noisy
+pytestmark = pytest.mark.filterwarnings("ignore:.*not in session.*")
+
 A1, A6 = "a1_conv_forward", "a6_training_step"
 
 NO_BIAS = """def conv2d_forward(x, kernel, bias=0.0, stride=1):
