@@ -201,9 +201,17 @@ def _a3_naive(dout, a, size=2, stride=2):
     return _each(one, dout, a)
 
 
+def _a3_helper(dout, a, size=2, stride=2):
+    def route(pool_idx):
+        return cnn6.layers.maxpool2d_backward(dout, pool_idx, a.shape)
+
+    return route(cnn6.maxpool2d_forward(a, size, stride)[1])
+
+
 A3 = {
     "cnn6.maxpool2d_backward": _a3_engine,
     "alias bound before the check": _a3_alias,
+    "cnn6.layers.maxpool2d_backward in a helper of the student's": _a3_helper,
     "private twin": _a3_private,
     "getattr of importlib": _a3_importlib,
     "the book's loops, cnn6.naive.maxpool2d_backward": _a3_naive,
@@ -254,6 +262,9 @@ def _a5_naive(x, dz):
 A5 = {
     "cnn6.layers.conv2d_backward": _a5_engine,
     "alias bound before the check": _a5_alias,
+    "cnn6.conv2d_backward through importlib": lambda x, dz: _by_importlib(
+        "cnn6", "conv2d_backward"
+    )(dz, x, np.zeros((x.shape[-2] - dz.shape[-2] + 1, x.shape[-1] - dz.shape[-1] + 1)))[1:],
     "the engine's forward convolution": _a5_forward,
     "the book's loops, cnn6.naive.conv2d_backward": _a5_naive,
     "private twin": lambda x, dz: _private(engine_layers, "conv2d_backward")(
@@ -310,12 +321,20 @@ def _a6_naive(params, X, y, lr):
     return cnn6.Params(*(getattr(params, f) - lr * grads[f] for f in engine_network.PARAM_NAMES))
 
 
+def _a6_engine_update(params, X, y, lr):
+    """The gradients by hand (the layer functions, allowed), the update by cnn6.sgd_step."""
+    new = _step_with_layers(params, X, y, 1.0)  # params - grads
+    grads = cnn6.Params(*(getattr(params, f) - getattr(new, f) for f in engine_network.PARAM_NAMES))
+    return cnn6.sgd_step(params, grads, lr)
+
+
 A6 = {
     "cnn6.backward and cnn6.sgd_step": _a6_engine,
     "cnn6.network.backward, the update by hand": _a6_network,
     "alias bound before the check": _a6_alias,
     "private twin": _a6_private,
     "cnn6.numerical_gradient": _a6_own_gradients_engine_update,
+    "own gradients, cnn6.sgd_step for the update": _a6_engine_update,
     "a nested helper through importlib": _a6_helper,
     "the book's loops, cnn6.naive.backward": _a6_naive,
 }
