@@ -10,6 +10,7 @@ including ones that use what the assignment allows, keep passing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -30,7 +31,7 @@ from cnn6 import layers as engine_layers
 from cnn6 import maxpool2d_backward as bound_route  # noqa: E402
 from cnn6 import network as engine_network
 from cnn6 import relu_backward as bound_relu  # noqa: E402
-from cnn6.feedback import harness
+from cnn6.feedback import harness, integrity
 from cnn6.layers import conv2d_backward as bound_conv_backward  # noqa: E402
 from cnn6.layers import maxpool2d_forward as bound_pool  # noqa: E402
 from cnn6.network import backward as bound_backward  # noqa: E402
@@ -122,8 +123,15 @@ def _by_network_forward(x, kernel, bias=0.0, stride=1):
 
 
 def _by_conv_backward(x, kernel, bias=0.0, stride=1):
-    _, dk, _ = cnn6.conv2d_backward(kernel, x, np.zeros((x.shape[-2] - kernel.shape[0] + 1,) * 2))
-    return dk + bias
+    """x ⋆ K as the kernel gradient of a convolution whose delta is K, image by image; a
+    stride keeps every stride-th window."""
+
+    def one(image):
+        shape = (image.shape[0] - kernel.shape[0] + 1, image.shape[1] - kernel.shape[1] + 1)
+        _, dk, _ = cnn6.conv2d_backward(kernel, image, np.zeros(shape))
+        return dk[::stride, ::stride] + bias
+
+    return _each(one, x)
 
 
 A1 = {
@@ -139,7 +147,6 @@ A1 = {
         k, b, s
     ),
     "the engine's convolution matrix": _by_matrix,
-    "the network's forward pass": _by_network_forward,
     "the convolution's backward pass": _by_conv_backward,
     "a thread": _in_thread,
     "a result computed when the check reads it": lambda x, k, b=0.0, s=1: _Lazy((x, k, b, s)),
@@ -247,9 +254,9 @@ def _a5_alias(x, dz):
 
 
 def _a5_forward(x, dz):
-    """x ⋆ dz by the engine's forward convolution (the notebook's own remark)."""
-    per_image = cnn6.conv2d_forward(x.reshape(-1, *x.shape[-2:]), dz.reshape(-1, *dz.shape[-2:])[0])
-    return per_image.sum(0), float(np.sum(dz))
+    """x ⋆ dz by the engine's forward convolution (the notebook's own remark), image by image."""
+    pairs = zip(x.reshape(-1, *x.shape[-2:]), dz.reshape(-1, *dz.shape[-2:]), strict=True)
+    return sum(cnn6.conv2d_forward(image, d) for image, d in pairs), float(np.sum(dz))
 
 
 def _a5_naive(x, dz):
@@ -367,6 +374,25 @@ def test_shortcut_through_the_engine_scores_zero(check, fn, hidden):
     assert sys.getprofile() is hook and getattr(threading, "_profile_hook", None) is thread_hook
 
 
+@contextlib.contextmanager
+def _unwatched(task):
+    class Blind:
+        def verdict(self, task):
+            pass
+
+    yield Blind()
+
+
+@pytest.mark.parametrize(
+    "check, fn", [(c, f) for c, _, f in SHORTCUTS], ids=[f"{c[6:]}: {n}" for c, n, _ in SHORTCUTS]
+)
+def test_each_shortcut_would_pass_unwatched(monkeypatch, check, fn, capsys):
+    """Each attempt is a real shortcut: with the watch off it gets full marks."""
+    monkeypatch.setattr(integrity, "watch", _unwatched)
+    getattr(feedback, check)(fn, hidden=True)
+    assert "hidden checks passed." in capsys.readouterr().out
+
+
 def test_every_assignment_has_shortcut_attempts():
     assert {c for c, _, _ in SHORTCUTS} == {
         "check_conv2d_forward",
@@ -376,6 +402,16 @@ def test_every_assignment_has_shortcut_attempts():
         "check_conv2d_kernel_grad",
         "check_training_step",
     }
+
+
+def test_network_forward_pass_as_a_convolution_scores_zero():
+    """The network's forward pass computes z1 for any 3x3 kernel on a 6x6 image: right on the
+    running example, and refused all the same."""
+    x, _, params = cnn6.running_example()
+    z1 = _by_network_forward(x, params.kernel, params.conv_bias)
+    assert np.allclose(z1, naive.conv2d(x, params.kernel, params.conv_bias))
+    with pytest.raises(AssertionError, match="called the engine's cnn6.network.forward"):
+        feedback.check_conv2d_forward(_by_network_forward)
 
 
 def test_message_names_the_engine_function_and_the_helper():
