@@ -37,6 +37,7 @@ from cnn6.layers import maxpool2d_forward as bound_pool  # noqa: E402
 from cnn6.network import backward as bound_backward  # noqa: E402
 
 MESSAGE = "hands the work to the engine scores zero"
+FIELDS = ("kernel", "conv_bias", "weights", "fc_bias")
 
 
 def _private(module, public_name: str):
@@ -287,32 +288,24 @@ def _a6_engine(params, X, y, lr):
 
 def _a6_network(params, X, y, lr):
     grads = engine_network.backward(params, engine_network.forward(params, X, y), y)
-    return cnn6.Params(
-        *(getattr(params, f) - lr * getattr(grads, f) for f in engine_network.PARAM_NAMES)
-    )
+    return cnn6.Params(*(getattr(params, f) - lr * getattr(grads, f) for f in FIELDS))
 
 
 def _a6_alias(params, X, y, lr):
     grads = bound_backward(params, cnn6.forward(params, X, y), y)
-    return cnn6.Params(
-        *(getattr(params, f) - lr * getattr(grads, f) for f in engine_network.PARAM_NAMES)
-    )
+    return cnn6.Params(*(getattr(params, f) - lr * getattr(grads, f) for f in FIELDS))
 
 
 def _a6_private(params, X, y, lr):
     trace = cnn6.forward(params, X, y)
     grads = _private(engine_network, "backward")(params, trace, np.asarray(y, dtype=float))
-    return cnn6.Params(
-        *(getattr(params, f) - lr * getattr(grads, f) for f in engine_network.PARAM_NAMES)
-    )
+    return cnn6.Params(*(getattr(params, f) - lr * getattr(grads, f) for f in FIELDS))
 
 
 def _a6_own_gradients_engine_update(params, X, y, lr):
     """Gradients from the engine's numerical gradient, the update by hand."""
     grads = cnn6.numerical_gradient(params, X, y)
-    return cnn6.Params(
-        *(getattr(params, f) - lr * getattr(grads, f) for f in engine_network.PARAM_NAMES)
-    )
+    return cnn6.Params(*(getattr(params, f) - lr * getattr(grads, f) for f in FIELDS))
 
 
 def _a6_helper(params, X, y, lr):
@@ -325,13 +318,13 @@ def _a6_helper(params, X, y, lr):
 def _a6_naive(params, X, y, lr):
     labels = y if X.ndim == 2 else list(y)
     grads = naive.backward(params, naive.forward(params, X, labels), np.asarray(labels))
-    return cnn6.Params(*(getattr(params, f) - lr * grads[f] for f in engine_network.PARAM_NAMES))
+    return cnn6.Params(*(getattr(params, f) - lr * grads[f] for f in FIELDS))
 
 
 def _a6_engine_update(params, X, y, lr):
     """The gradients by hand (the layer functions, allowed), the update by cnn6.sgd_step."""
     new = _step_with_layers(params, X, y, 1.0)  # params - grads
-    grads = cnn6.Params(*(getattr(params, f) - getattr(new, f) for f in engine_network.PARAM_NAMES))
+    grads = cnn6.Params(*(getattr(params, f) - getattr(new, f) for f in FIELDS))
     return cnn6.sgd_step(params, grads, lr)
 
 

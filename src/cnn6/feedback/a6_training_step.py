@@ -100,6 +100,8 @@ def grads_variant(
     return Params(dkernel, dconv, dweights, dfc)
 
 
+NAMES = ("kernel", "conv_bias", "weights", "fc_bias")  # the fields of cnn6.Params
+SHAPES = {name: np.shape(getattr(running_example()[2], name)) for name in NAMES}
 FIELDS = ("fc_bias", "weights", "kernel", "conv_bias")  # the order the backward pass meets them
 
 # (hint, options of grads_variant): one mistake of the backward pass each
@@ -167,7 +169,7 @@ def _as_params(got, case) -> Params:
             HINTS["not_params"],
         )
     values = {}
-    for name, shape in network.PARAM_SHAPES.items():
+    for name, shape in SHAPES.items():
         arr = as_array(getattr(got, name), what, case, f"new params.{name}")
         if arr.shape != shape:
             fail(
@@ -185,7 +187,7 @@ def _reference(params, X, y):
     """The gradient of the mean loss by the book's loops (:mod:`cnn6.naive`), as Params."""
     labels = y if np.ndim(X) == 2 else list(y)
     grads = naive.backward(params, naive.forward(params, X, labels), np.asarray(labels))
-    return Params(*(np.asarray(grads[name], dtype=np.float64) for name in network.PARAM_NAMES))
+    return Params(*(np.asarray(grads[name], dtype=np.float64) for name in NAMES))
 
 
 def _loss(params, X, y) -> float:
@@ -242,7 +244,7 @@ def judge(case, got):
     expected = Params.from_vector(params.to_vector() - lr * grads.to_vector())
     if close(new.to_vector(), expected.to_vector()):
         return
-    implied = Params(*((getattr(params, f) - getattr(new, f)) / lr for f in network.PARAM_NAMES))
+    implied = Params(*((getattr(params, f) - getattr(new, f)) / lr for f in NAMES))
     before, after, reference = (_loss(p, X, y) for p in (params, new, expected))
     lines = [
         f"Loss on this case: before the step {number(before)}, after your step "
