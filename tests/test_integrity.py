@@ -153,6 +153,8 @@ A1 = {
     "a result computed when the check reads it": lambda x, k, b=0.0, s=1: _Lazy((x, k, b, s)),
     "switching the watch off": _switch_off_watch,
     "code compiled under the check's file name": _forged_feedback_code,
+    "the engine's function itself, bound to the student's name": cnn6.conv2d_forward,
+    "the engine's function in a functools.partial": functools.partial(cnn6.layers.conv2d_forward),
     "the book's loops, cnn6.naive.conv2d": lambda x, k, b=0.0, s=1: _each(
         lambda image: naive.conv2d(image, k, b, s), x
     ),
@@ -231,6 +233,7 @@ A4 = {
     "cnn6.relu_backward": lambda dout, z: cnn6.relu_backward(dout, z),
     "cnn6.layers.relu_backward": lambda dout, z: engine_layers.relu_backward(dout, z),
     "alias bound before the check": lambda dout, z: bound_relu(dout, z),
+    "the engine's function itself, bound to the student's name": cnn6.relu_backward,
     "cnn6.activation_backward": lambda dout, z: cnn6.activation_backward(dout, z, "relu"),
     "leaky ReLU with slope 0": lambda dout, z: cnn6.leaky_relu_backward(dout, z, 0.0),
     "private twin": lambda dout, z: _private(engine_layers, "relu_backward")(dout, z),

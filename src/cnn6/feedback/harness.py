@@ -312,12 +312,19 @@ def window_values(a: np.ndarray, size, stride: int, step: int | None = None):
 
 
 # --------------------------------------------------------------------------- running
+def student_call(fn, args):
+    """The one place a check calls the student's function. Not the check's own code for the
+    watch (see :func:`.integrity.feedback_codes`): an engine function handed in as the
+    student's is entered from here, and refused."""
+    return fn(*(_copy(a) for a in args))
+
+
 def _call(fn, task: Task, case: Case, judge):
     """Run the student's function on copies of the case's arguments and judge its result,
     the engine watched all along (the result may hold code that runs when it is read)."""
     with integrity.watch(task) as watch:
         try:
-            got = fn(*(_copy(a) for a in case.args))
+            got = student_call(fn, case.args)
         except NotImplementedError:
             watch.verdict(task)
             raise Failure(

@@ -146,7 +146,9 @@ def feedback_codes() -> frozenset:
             for value in vars(module).values():
                 if getattr(value, "__module__", name) == name or isinstance(value, (list, tuple)):
                     collect(value)
-    return frozenset(codes)
+    from .harness import student_call
+
+    return frozenset(codes - {student_call.__code__})
 
 
 def _is_feedback(frame) -> bool:
@@ -233,9 +235,13 @@ class Watch:
             )
         if self.entered:
             name, who = self.entered[0]
-            where = "your function" if who in ("<lambda>", task.what) else f"`{who}`"
+            if who == "student_call":
+                subject = f"the function checked is the engine's own {name},"
+            else:
+                where = "your function" if who in ("<lambda>", task.what) else f"`{who}`"
+                subject = f"{where} called the engine's {name},"
             raise Failure(
-                f"{task.what}: {where} called the engine's {name}, which computes what this "
+                f"{task.what}: {subject} which computes what this "
                 f"assignment asks you to compute. A function that hands the work to the engine "
                 f"scores zero for this check, however it reaches it (cnn6.<name>, "
                 f"cnn6.layers.<name>, an alias, a helper). Write the computation yourself: "
