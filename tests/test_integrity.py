@@ -111,6 +111,13 @@ def _forged_feedback_code(x, kernel, bias=0.0, stride=1):
     return namespace["relay"](x, kernel, bias, stride)
 
 
+def _blind_the_watch(x, kernel, bias=0.0, stride=1):
+    hook = sys.getprofile()
+    if hook is not None:
+        hook.__self__.active = False
+    return cnn6.conv2d_forward(x, kernel, bias, stride)
+
+
 def _by_matrix(x, kernel, bias=0.0, stride=1):
     t = cnn6.conv_matrix(kernel, x.shape[-2:], stride)
     oh = (x.shape[-2] - kernel.shape[0]) // stride + 1
@@ -152,6 +159,7 @@ A1 = {
     "a thread": _in_thread,
     "a result computed when the check reads it": lambda x, k, b=0.0, s=1: _Lazy((x, k, b, s)),
     "switching the watch off": _switch_off_watch,
+    "reaching the watch through sys.getprofile": _blind_the_watch,
     "code compiled under the check's file name": _forged_feedback_code,
     "the engine's function itself, bound to the student's name": cnn6.conv2d_forward,
     "the engine's function in a functools.partial": functools.partial(cnn6.layers.conv2d_forward),

@@ -42,6 +42,8 @@ ALWAYS_ALLOWED = (
     "running_example",
     "window_indices",
 )
+# What reaches or replaces the watch: no student's function has a reason to call these.
+_PROFILE_FUNCTIONS = ("setprofile", "getprofile", "settrace", "setprofile_all_threads")
 # Modules of the view: they draw, and reach the core only through its public functions.
 _VIEW_LIBRARIES = ("matplotlib", "ipywidgets", "IPython")
 
@@ -195,11 +197,9 @@ class Watch:
             code = frame.f_code
             if is_core(code.co_filename):
                 self._entered(frame)
-            elif code.co_name in ("setprofile", "settrace") and code.co_filename.endswith(
-                "threading.py"
-            ):
+            elif code.co_name in _PROFILE_FUNCTIONS and code.co_filename.endswith("threading.py"):
                 self._tamper(frame.f_back, f"threading.{code.co_name}")
-        elif event == "c_call" and arg in (sys.setprofile, sys.settrace):
+        elif event == "c_call" and arg in (sys.setprofile, sys.getprofile, sys.settrace):
             self._tamper(frame, f"sys.{arg.__name__}")
 
     def _tamper(self, caller, name):
