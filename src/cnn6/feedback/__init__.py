@@ -1,16 +1,16 @@
-"""Feedback for the coursework: run a student's function, compare it with the engine, and say
+"""Feedback for the coursework: run a student's function, compare it with the book, and say
 what went wrong in words a learner can act on.
 
 Each ``check_*`` function takes the student's function, runs it on the public cases (and,
 with ``hidden=True``, on cases the notebook does not show: batches, non-square shapes,
 overlapping windows, ties, negative values, drawn partly from ``seed``), and compares every
-result with the engine's. The first case that fails raises an ``AssertionError`` that names
-the case and its inputs, the first entry that differs (expected vs got) and a hint: the
-student's result is compared with the results of the usual mistakes (:mod:`.hints` says what
-to tell for each). A function that still raises ``NotImplementedError`` gets a plain "not
-implemented yet"; one that hands the work to the engine fails whatever it returns
-(:mod:`.integrity`). When every case passes, the check prints one line, e.g.
-``conv2d_forward: all 3 public checks passed.``
+result with the book's loops (:mod:`cnn6.naive`, the core's independent reference). The
+first case that fails raises an ``AssertionError`` that names the case and its inputs, the
+first entry that differs (expected vs got) and a hint: the student's result is compared with
+the results of the usual mistakes (:mod:`.hints` says what to tell for each). A function
+that still raises ``NotImplementedError`` gets a plain "not implemented yet"; one that hands
+the work to the engine fails whatever it returns (:mod:`.integrity`). When every case
+passes, the check prints one line, e.g. ``conv2d_forward: all 3 public checks passed.``
 
 One module per assignment (``a1_conv_forward`` ... ``a6_training_step``), one harness
 (:mod:`.harness`). This package reads the numerical core and is never imported by it; it
