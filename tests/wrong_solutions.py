@@ -4,28 +4,63 @@ The list starts from the defects of the original notebook (DESIGN section 7: a c
 that never sums its window, a max-pool stepped by its size, a 3x3 pool output, the ReLU's
 derivative taken as the activation, the conv-bias gradient summed over the input, the output
 delta BCE * sigmoid', the dense-weight gradient built from a4, updates that add the gradient
-or overwrite the weights) and adds the usual mistakes of learners. They are built on the
-engine's layer functions (``cnn6.layers``, which the checks never switch off).
+or overwrite the weights) and adds the usual mistakes of learners. They are written as a
+student would, in numpy on small references of their own (``_conv_ref``, ...): a solution
+that calls the engine's implementation of the step under test scores zero, whatever it
+returns (tests/shortcuts.py lists those). Only the training steps call the engine, as the
+assignment allows: cnn6.forward and the layer functions.
 """
 
 import numpy as np
 
 import cnn6
-from cnn6 import layers
+
+
+def _conv_ref(x, kernel, bias=0.0, stride=1):
+    kh, kw = kernel.shape
+    out_h = (x.shape[-2] - kh) // stride + 1
+    out_w = (x.shape[-1] - kw) // stride + 1
+    z = np.zeros(x.shape[:-2] + (out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = x[..., i * stride : i * stride + kh, j * stride : j * stride + kw]
+            z[..., i, j] = np.sum(window * kernel, axis=(-2, -1)) + bias
+    return z
 
 
 def _pool_ref(a, size=2, stride=2):
-    return layers.maxpool2d_forward(a, size, stride)
+    height, width = a.shape[-2:]
+    out_h, out_w = (height - size) // stride + 1, (width - size) // stride + 1
+    images = a.reshape(-1, height, width)
+    out = np.zeros((len(images), out_h, out_w))
+    idx = np.zeros((len(images), out_h, out_w), dtype=int)
+    for s, image in enumerate(images):
+        for i in range(out_h):
+            for j in range(out_w):
+                r, c = i * stride, j * stride
+                window = image[r : r + size, c : c + size]
+                u, v = np.unravel_index(np.argmax(window), window.shape)
+                out[s, i, j], idx[s, i, j] = window[u, v], (r + u) * width + c + v
+    shape = a.shape[:-2] + (out_h, out_w)
+    return out.reshape(shape), idx.reshape(shape)
 
 
 def _route_ref(dout, a, size=2, stride=2):
-    return layers.maxpool2d_backward(dout, _pool_ref(a, size, stride)[1], a.shape)
+    _, idx = _pool_ref(a, size, stride)
+    n = 1 if a.ndim == 2 else a.shape[0]
+    da = np.zeros((n, a.shape[-2] * a.shape[-1]))
+    np.add.at(da, (np.arange(n)[:, None], idx.reshape(n, -1)), dout.reshape(n, -1))
+    return da.reshape(a.shape)
 
 
 def _kgrad_ref(x, dz):
-    kernel = np.zeros((x.shape[-2] - dz.shape[-2] + 1, x.shape[-1] - dz.shape[-1] + 1))
-    _, dk, db = layers.conv2d_backward(dz, x, kernel)
-    return dk, db
+    out_h, out_w = dz.shape[-2:]
+    kh, kw = x.shape[-2] - out_h + 1, x.shape[-1] - out_w + 1
+    dk = np.zeros((kh, kw))
+    for u in range(kh):
+        for v in range(kw):
+            dk[u, v] = np.sum(x[..., u : u + out_h, v : v + out_w] * dz)
+    return dk, float(np.sum(dz))
 
 
 # --------------------------------------------------------------------------- convolution
@@ -59,35 +94,35 @@ def conv_products_kept(x, kernel, bias=0.0, stride=1):
 
 def conv_flipped(x, kernel, bias=0.0, stride=1):
     """A true convolution: the kernel rotated by 180 degrees."""
-    return layers.conv2d_forward(x, kernel[::-1, ::-1], bias, stride)
+    return _conv_ref(x, kernel[::-1, ::-1], bias, stride)
 
 
 def conv_no_bias(x, kernel, bias=0.0, stride=1):
-    return layers.conv2d_forward(x, kernel, 0.0, stride)
+    return _conv_ref(x, kernel, 0.0, stride)
 
 
 def conv_bias_per_product(x, kernel, bias=0.0, stride=1):
     """np.sum(window * kernel + bias): the bias added to each of the kh * kw products."""
-    return layers.conv2d_forward(x, kernel, 0.0, stride) + kernel.size * bias
+    return _conv_ref(x, kernel, 0.0, stride) + kernel.size * bias
 
 
 def conv_off_by_one(x, kernel, bias=0.0, stride=1):
     """range(H - kh) instead of range(H - kh + 1): the last row and column of windows lost."""
-    return layers.conv2d_forward(x, kernel, bias, stride)[..., :-1, :-1]
+    return _conv_ref(x, kernel, bias, stride)[..., :-1, :-1]
 
 
 def conv_ignores_stride(x, kernel, bias=0.0, stride=1):
-    return layers.conv2d_forward(x, kernel, bias, 1)
+    return _conv_ref(x, kernel, bias, 1)
 
 
 def conv_one_image_only(x, kernel, bias=0.0, stride=1):
     """Right for one image, breaks on a batch: unpacks H, W = x.shape."""
     height, width = x.shape
-    return layers.conv2d_forward(x.reshape(height, width), kernel, bias, stride)
+    return _conv_ref(x.reshape(height, width), kernel, bias, stride)
 
 
 def conv_mean(x, kernel, bias=0.0, stride=1):
-    return layers.conv2d_forward(x, kernel, 0.0, stride) / kernel.size + bias
+    return _conv_ref(x, kernel, 0.0, stride) / kernel.size + bias
 
 
 # --------------------------------------------------------------------------- max-pool forward
@@ -347,7 +382,7 @@ def pool_min(a, size=2, stride=2):
 def pool_mean(a, size=2, stride=2):
     _, idx = _pool_ref(a, size, stride)
     ones = np.ones((size, size)) / size**2
-    return layers.conv2d_forward(a, ones, 0.0, stride), idx
+    return _conv_ref(a, ones, 0.0, stride), idx
 
 
 def route_top_left(dout, a, size=2, stride=2):
@@ -386,7 +421,7 @@ def _scaled(params, new, factor):
     )
 
 
-# (id, check, wrong function, key of the hint in cnn6.checks.HINTS, or a text to find)
+# (id, check, wrong function, key of the hint in cnn6.feedback.HINTS, or a text to find)
 WRONG = [
     ("conv-original-no-sum", "check_conv2d_forward", conv_original, "conv_no_sum"),
     ("conv-products-kept", "check_conv2d_forward", conv_products_kept, "conv_no_sum"),
@@ -464,7 +499,12 @@ WRONG = [
     ("step-skips-relu-gate", "check_training_step", make_step(gate="none"), "dk_skip_gate"),
     ("step-correlates-a1", "check_training_step", make_step(dk_with="a1"), "dk_with_a1"),
     ("step-no-batch-mean", "check_training_step", make_step(mean=False), "step_no_mean"),
-    ("step-calls-engine", "check_training_step", step_with_engine, "cnn6.backward is switched off"),
+    (
+        "step-calls-engine",
+        "check_training_step",
+        step_with_engine,
+        "hands the work to the engine scores zero",
+    ),
     (
         "step-returns-tuple",
         "check_training_step",
