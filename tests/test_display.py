@@ -1,4 +1,4 @@
-"""Tests of cnn6.display: formatting, colours, determinism, validation.
+"""Tests of cnn6.view.display: formatting, colours, determinism, validation.
 
 The trace and gradients used here come from a small stand-in written with numpy
 (types.SimpleNamespace with the field names of cnn6.Trace and cnn6.Grads), so that these
@@ -15,7 +15,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from cnn6 import display as D
+from cnn6.view import display as D
 
 matplotlib.use("Agg")
 

@@ -107,6 +107,6 @@ _DISPLAY_NAMES = (
 
 def __getattr__(name):
     if name in _DISPLAY_NAMES:
-        display = importlib.import_module(".display", __name__)
+        display = importlib.import_module(".view.display", __name__)
         return display if name == "display" else getattr(display, name)
     raise AttributeError(f"module 'cnn6' has no attribute {name!r}")
