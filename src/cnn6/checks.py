@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import layers, network
-from .display import fmt
 from .example import running_example
 from .network import Params
+from .view.display import fmt
 
 __all__ = [
     "DEFAULT_SEED",
