@@ -19,7 +19,8 @@ deterministic and self-contained:
   about three.
 
 Its text form (compared by nbval) says what the animation shows and prints the final
-matrices; its PNG form, the last frame, is what the PDF book shows.
+matrices; its PNG form, the last frame, is what the PDF book shows. The numbers come from
+:mod:`cnn6.naive`, the network in plain loops, whose loops the frames step through.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.gridspec import GridSpec
 
-from .. import conv2d_forward, maxpool2d_backward, maxpool2d_forward
+from .. import naive
 from .. import validation as check
 from .display import Matrix, Row, fmt, plot_matrix, show_row
 from .kit import CMAPS, INK, OUTLINE, View, check_digits, colour, limits, winners
@@ -234,7 +235,7 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
     products = np.array(
         [[x[i : i + kh, j : j + kw] * kernel for j in range(ow)] for i in range(oh)]
     )
-    z1 = conv2d_forward(x, kernel, bias)  # the engine's z1; products are for the frames
+    z1 = naive.conv2d(x, kernel, bias)  # the loop these frames step through, window by window
     z1_limits = limits(z1, "value")
     k_limits = limits(kernel, "value")
     p_limits = limits(products, "value")
@@ -321,7 +322,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
         raise ValueError(f"dz1: expected a delta no larger than x {x.shape}, got {dz1.shape}")
     kh, kw = x.shape[0] - oh + 1, x.shape[1] - ow + 1
     products = np.array([[x[u : u + oh, v : v + ow] * dz1 for v in range(kw)] for u in range(kh)])
-    dk = conv2d_forward(x, dz1)  # x ⋆ dz1, as the engine computes dK
+    dk = naive.conv2d(x, dz1)  # dK = x ⋆ dz1, one kernel weight per window
     dk_limits, d_limits, p_limits = (limits(a, "grad") for a in (dk, dz1, products))
 
     fig, axes, cells = _sliding_figure(x.shape[1], ow, (kh, kw))
@@ -404,10 +405,10 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
     digits, interval, dpi = _check_common(digits, interval, dpi)
 
     windows = [(p, q) for p in range(ph) for q in range(pw)]
-    # the engine's max-pool: a2, and where each window's maximum sits in a1 (flat index)
-    a2, pool_idx = maxpool2d_forward(a1)
+    # the max-pool in plain loops: a2, and where each window's maximum sits in a1 (flat index)
+    a2, pool_idx = naive.maxpool2d(a1)
     winner = {w: divmod(int(pool_idx[w]), a1.shape[1]) for w in windows}  # (row, column)
-    da1 = None if da2 is None else maxpool2d_backward(da2, pool_idx, a1.shape)
+    da1 = None if da2 is None else naive.maxpool2d_backward(da2, pool_idx, a1.shape)
     a_limits = limits(a1, "value")
 
     panels = 2 if da2 is None else 4
