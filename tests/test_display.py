@@ -453,3 +453,32 @@ def test_view_shows_only_the_forms_it_has():
     assert formats == {"text/plain": "plain", "text/html": "<b>rich</b>"}
     formats, _ = DisplayFormatter().format(D.show_source(D.fmt))
     assert set(formats) == {"text/plain", "text/markdown"}
+
+
+def test_view_reads_only_public_names_and_the_core_never_reads_the_view():
+    import ast
+    from pathlib import Path
+
+    package = Path(D.__file__).parents[1]
+    for path in sorted((package / "view").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()  # names bound to modules of the package: their attributes are checked
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                for alias in node.names:
+                    assert not alias.name.startswith("_"), f"{path.name} imports {alias.name}"
+                    if node.level and node.module is None:  # from .. import validation
+                        modules.add(alias.asname or alias.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                private = node.attr.startswith("_") and not node.attr.endswith("__")
+                assert not (private and node.value.id in modules), (
+                    f"{path.name} reads {node.value.id}.{node.attr}"
+                )
+    core = ("data", "example", "layers", "naive", "network", "training", "validation")
+    for name in core:
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert "view" not in (node.module or ""), f"{name}.py imports the view"
+                assert all(a.name != "view" for a in node.names), f"{name}.py imports the view"
