@@ -1,11 +1,17 @@
 """cnn6: a 15-parameter convolutional network on 6x6 images, forward and backward, in numpy.
 
-The numerical core (data, layers, network, training) imports numpy alone; the display
-helpers sit on top of it and only read what it returns.
+Reading order: ``naive`` (the whole network in plain loops, straight from the book's
+formulas), then ``layers`` (each operation once, its body the math, on one image or a batch),
+``network`` (forward, backward, the update), ``training``; ``data`` draws the images and
+``validation`` holds the argument checks, run once where a user's data enters.
+
+The numerical core (these modules) imports numpy alone; the display helpers sit on top of it
+and only read what it returns.
 """
 
 import importlib
 
+from . import naive
 from .data import make_dataset
 from .example import running_example
 from .layers import (
@@ -74,6 +80,7 @@ __all__ = [
     "leaky_relu_backward",
     "leaky_relu_forward",
     "make_dataset",
+    "naive",
     "maxpool2d_backward",
     "maxpool2d_forward",
     "numerical_gradient",

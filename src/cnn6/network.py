@@ -16,15 +16,18 @@ import numpy as np
 
 from . import validation as check
 from .layers import (
-    _activation_backward,
-    _activation_forward,
-    _bce_forward,
-    _conv2d_backward,
-    _conv2d_forward,
-    _dense_backward,
-    _maxpool2d_backward,
-    _maxpool2d_forward,
-    _sigmoid,
+    activation_backward,
+    activation_forward,
+    bce_forward,
+    conv2d_backward,
+    conv2d_forward,
+    dense_backward,
+    dense_forward,
+    flatten_backward,
+    flatten_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+    sigmoid_forward,
 )
 
 PARAM_NAMES = ("kernel", "conv_bias", "weights", "fc_bias")
@@ -69,6 +72,7 @@ class Trace(NamedTuple):
     For a batch of n the same with a leading axis n. ``loss`` is the mean binary
     cross-entropy (None when no labels were given); ``pool_idx`` (shape of a2) holds, for
     each pooling window, the index of its maximum in a1 flattened row-major (0..15).
+    ``params`` are the parameters the trace was computed with (backward checks it gets them).
     """
 
     x: np.ndarray
@@ -82,6 +86,7 @@ class Trace(NamedTuple):
     pool_idx: np.ndarray
     activation: str
     y: np.ndarray | None = None
+    params: Params | None = None
 
 
 class Grads(NamedTuple):
@@ -108,35 +113,101 @@ class Grads(NamedTuple):
         return Params(self.kernel, self.conv_bias, self.weights, self.fc_bias)
 
 
-# --------------------------------------------------------------------------- checks
-def _check_params(params, name="params") -> Params:
+# --------------------------------------------------------------------------- argument checks
+def checked_params(params, name="params") -> Params:
+    """``params`` when it is a :class:`Params` of finite numbers of the right shapes (a new
+    Params of float64 values when some field needed converting); else a clear error."""
     if not isinstance(params, Params):
         raise TypeError(
             f"{name}: expected a cnn6.Params (see cnn6.init_params), got {type(params).__name__}"
         )
     values = {}
-    for field in PARAM_NAMES:
-        shape = PARAM_SHAPES[field]
+    for field, shape in PARAM_SHAPES.items():
         value = getattr(params, field)
         if shape == ():
             values[field] = check.real(value, f"{name}.{field}")
         else:
-            arr = check.array(value, f"{name}.{field}", (len(shape),))
-            if arr.shape != shape:
-                raise ValueError(f"{name}.{field}: expected shape {shape}, got {arr.shape}")
-            values[field] = arr
+            values[field] = check.array(value, f"{name}.{field}", (len(shape),))
+            if values[field].shape != shape:
+                got = values[field].shape
+                raise ValueError(f"{name}.{field}: expected shape {shape}, got {got}")
+    if all(values[f] is getattr(params, f) for f in PARAM_NAMES if PARAM_SHAPES[f]):
+        if type(params.conv_bias) is float and type(params.fc_bias) is float:
+            return params  # nothing to convert: the same object, which backward recognises
     return Params(**values)
 
 
-def _check_images(X, name="X") -> np.ndarray:
+def checked_images(X, name="X") -> np.ndarray:
+    """``X`` as float64 images: one (6, 6) or a batch (n, 6, 6)."""
     return check.array(X, name, (2, 3), tail=IMAGE_SHAPE)
 
 
-def _check_labels_for(y, X, name="y") -> np.ndarray:
+def checked_labels(y, X, name="y") -> np.ndarray:
+    """``y`` as float64 0/1 labels for the images ``X``: shape () for one image, (n,) for n."""
     return check.labels(y, name, None if X.ndim == 2 else X.shape[0])
 
 
+def _init_params_args(rng, kernel_scale=None, weight_scale=0.5):
+    if kernel_scale is not None:
+        kernel_scale = check.real(kernel_scale, "kernel_scale", low=0.0, low_open=True)
+    weight_scale = check.real(weight_scale, "weight_scale", low=0.0, low_open=True)
+    return dict(rng=check.rng(rng), kernel_scale=kernel_scale, weight_scale=weight_scale)
+
+
+def _forward_args(params, X, y=None, activation="relu"):
+    params, X = checked_params(params), checked_images(X)
+    y = None if y is None else checked_labels(y, X)
+    return dict(params=params, X=X, y=y, activation=check.activation(activation))
+
+
+def _backward_args(params, trace, y):
+    if params is not (trace.params if isinstance(trace, Trace) else None):
+        params = checked_params(params)
+        if not isinstance(trace, Trace):
+            raise TypeError(
+                f"trace: expected a cnn6.Trace from cnn6.forward, got {type(trace).__name__}"
+            )
+        if trace.params is None or not all(
+            np.array_equal(getattr(params, f), getattr(trace.params, f)) for f in PARAM_NAMES
+        ):
+            raise ValueError(
+                "trace: expected the trace of these params; run cnn6.forward(params, X) again"
+            )
+    return dict(params=params, trace=trace, y=checked_labels(y, trace.x))
+
+
+def _sgd_step_args(params, grads, lr):
+    params = checked_params(params)
+    grads = checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
+    return dict(params=params, grads=grads, lr=check.real(lr, "lr", low=0.0, low_open=True))
+
+
+def _accuracy_args(params, X, y, activation="relu"):
+    params, X = checked_params(params), checked_images(X)
+    return dict(params=params, X=X, y=checked_labels(y, X), activation=check.activation(activation))
+
+
+def _numerical_gradient_args(params, X, y, eps=1e-6, activation="relu"):
+    args = _accuracy_args(params, X, y, activation)
+    return args | dict(eps=check.real(eps, "eps", low=0.0, low_open=True, high=1.0))
+
+
+def _predict_proba_args(params, X, activation="relu"):
+    args = _forward_args(params, X, None, activation)
+    del args["y"]
+    return args
+
+
+def _relative_error_args(a, b):
+    a = check.array(a, "a", (0, 1, 2, 3))
+    b = check.array(b, "b", (a.ndim,))
+    if a.shape != b.shape:
+        raise ValueError(f"b: expected the shape of a {a.shape}, got {b.shape}")
+    return dict(a=a, b=b)
+
+
 # --------------------------------------------------------------------------- init
+@check.on_entry(_init_params_args)
 def init_params(rng, kernel_scale=None, weight_scale=0.5) -> Params:
     """Random starting parameters.
 
@@ -147,138 +218,98 @@ def init_params(rng, kernel_scale=None, weight_scale=0.5) -> Params:
     strongest positive response reaches the dense layer; a positive kernel responds most to
     the brightest window, so the square is seen from the first step (see the training chapter).
     """
-    rng = check.rng(rng)
     kernel_scale = np.sqrt(2.0 / 9.0) if kernel_scale is None else kernel_scale
-    kernel_scale = check.real(kernel_scale, "kernel_scale", low=0.0, low_open=True)
-    weight_scale = check.real(weight_scale, "weight_scale", low=0.0, low_open=True)
     kernel = np.abs(rng.normal(0.0, kernel_scale, size=(3, 3)))
     weights = rng.normal(0.0, weight_scale, size=4)
     return Params(kernel, 0.0, weights, 0.0)
 
 
 # --------------------------------------------------------------------------- forward
+@check.on_entry(_forward_args)
 def forward(params, X, y=None, activation="relu") -> Trace:
     """Run the network on one image (6, 6) or a batch (n, 6, 6) and keep every step.
 
     y (optional): the label 0/1 of the image, or labels (n,) for a batch; with it the trace
     holds the loss. activation: "relu", "leaky_relu" or "elu". Returns a :class:`Trace`.
     """
-    params = _check_params(params)
-    X = _check_images(X)
-    y = None if y is None else _check_labels_for(y, X)
-    return _forward(params, X, y, check.activation(activation))
-
-
-def _forward(params, X, y, activation) -> Trace:
-    z1 = _conv2d_forward(X, params.kernel, params.conv_bias, 1)
-    a1 = _activation_forward(z1, activation)
-    a2, pool_idx = _maxpool2d_forward(a1, 2, 2)
-    a3 = a2.reshape(a2.shape[:-2] + (4,))
-    z4 = np.dot(a3, params.weights) + params.fc_bias  # a3 @ w + b (np.dot: less overhead)
-    a4 = _sigmoid(z4)
-    loss = None if y is None else _bce_forward(z4, y)
-    return Trace(X, z1, a1, a2, a3, z4[()], a4[()], loss, pool_idx, activation, y)
+    z1 = conv2d_forward(X, params.kernel, params.conv_bias)
+    a1 = activation_forward(z1, activation)
+    a2, pool_idx = maxpool2d_forward(a1)
+    a3 = flatten_forward(a2)
+    z4 = dense_forward(a3, params.weights, params.fc_bias)
+    a4 = sigmoid_forward(z4)
+    loss = None if y is None else bce_forward(z4, y)
+    return Trace(X, z1, a1, a2, a3, z4, a4, loss, pool_idx, activation, y, params)
 
 
 # --------------------------------------------------------------------------- backward
+@check.on_entry(_backward_args)
 def backward(params, trace, y) -> Grads:
     """Backpropagate the loss of ``trace`` (from :func:`forward`) with labels ``y``.
 
     Returns a :class:`Grads`: the four parameter gradients and every delta, each with the
     shape of the quantity it is the gradient of.
     """
-    params = _check_params(params)
-    if not isinstance(trace, Trace):
-        raise TypeError(
-            f"trace: expected a cnn6.Trace from cnn6.forward, got {type(trace).__name__}"
-        )
-    X = _check_images(trace.x, "trace.x")
-    y = _check_labels_for(y, X)
-    if not np.array_equal(_forward(params, X, None, trace.activation).z4, trace.z4):
-        raise ValueError(
-            "trace: expected the trace of these params; run cnn6.forward(params, X) again"
-        )
-    return _backward(params, trace, y)
-
-
-def _backward(params, trace, y, with_dx=True) -> Grads:
-    n = 1 if np.ndim(trace.z4) == 0 else trace.z4.shape[0]
+    n = np.size(trace.z4)  # 1 for one image
     dz4 = (trace.a4 - y) / n  # sigmoid and cross-entropy together; mean over the batch
-    da3, dweights, dfc_bias = _dense_backward(dz4, trace.a3, params.weights)
-    da2 = da3.reshape(trace.a2.shape)  # un-flatten
-    da1 = _maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
-    dz1 = _activation_backward(da1, trace.z1, trace.activation)
-    dx, dkernel, dconv_bias = _conv2d_backward(dz1, trace.x, params.kernel, 1, with_dx)
-    return Grads(dkernel, dconv_bias, dweights, dfc_bias, dz4[()], da3, da2, da1, dz1, dx)
+    da3, dweights, dfc_bias = dense_backward(dz4, trace.a3, params.weights)
+    da2 = flatten_backward(da3, trace.a2.shape)
+    da1 = maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
+    dz1 = activation_backward(da1, trace.z1, trace.activation)
+    dx, dkernel, dconv_bias = conv2d_backward(dz1, trace.x, params.kernel)
+    return Grads(dkernel, dconv_bias, dweights, dfc_bias, dz4, da3, da2, da1, dz1, dx)
 
 
 # --------------------------------------------------------------------------- update
+@check.on_entry(_sgd_step_args)
 def sgd_step(params, grads, lr) -> Params:
     """One step of gradient descent: each parameter minus ``lr`` times its gradient.
 
     grads: a :class:`Grads` (or a :class:`Params` of gradients); lr: a number > 0.
     Returns new :class:`Params`; ``params`` is left unchanged.
     """
-    params = _check_params(params)
-    if isinstance(grads, Grads):
-        grads = grads.params()
-    grads = _check_params(grads, "grads")
-    lr = check.real(lr, "lr", low=0.0, low_open=True)
-    return _sgd_step(params, grads, lr)
-
-
-def _sgd_step(params, grads, lr) -> Params:
-    return Params(*(getattr(params, f) - lr * getattr(grads, f) for f in PARAM_NAMES))
+    return Params(
+        params.kernel - lr * grads.kernel,
+        params.conv_bias - lr * grads.conv_bias,
+        params.weights - lr * grads.weights,
+        params.fc_bias - lr * grads.fc_bias,
+    )
 
 
 # --------------------------------------------------------------------------- checks of gradients
+@check.on_entry(_numerical_gradient_args)
 def numerical_gradient(params, X, y, eps=1e-6, activation="relu") -> Params:
     """Central differences of the loss for each of the 15 parameters.
 
     dL/dθ ≈ (L(θ + eps) - L(θ - eps)) / (2 eps), one parameter at a time.
     Returns a :class:`Params` of gradients (same shapes as ``params``).
     """
-    params = _check_params(params)
-    X = _check_images(X)
-    y = _check_labels_for(y, X)
-    eps = check.real(eps, "eps", low=0.0, low_open=True, high=1.0)
-    activation = check.activation(activation)
     theta = params.to_vector()
     grad = np.empty_like(theta)
     for i in range(theta.size):
         step = np.zeros_like(theta)
         step[i] = eps
-        up = _forward(Params.from_vector(theta + step), X, y, activation).loss
-        down = _forward(Params.from_vector(theta - step), X, y, activation).loss
+        up = forward(Params.from_vector(theta + step), X, y, activation).loss
+        down = forward(Params.from_vector(theta - step), X, y, activation).loss
         grad[i] = (up - down) / (2 * eps)
     return Params.from_vector(grad)
 
 
+@check.on_entry(_relative_error_args)
 def relative_error(a, b) -> float:
     """max|a - b| / max(1e-8, max(|a| + |b|)): 0 when equal, about 1e-7 or less when right."""
-    a = check.array(a, "a", (0, 1, 2, 3))
-    b = check.array(b, "b", (a.ndim,))
-    if a.shape != b.shape:
-        raise ValueError(f"b: expected the shape of a {a.shape}, got {b.shape}")
     return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
 
 
 # --------------------------------------------------------------------------- predictions
+@check.on_entry(_predict_proba_args)
 def predict_proba(params, X, activation="relu"):
     """P(class 1) for one image (a scalar, shape ()) or a batch (shape (n,))."""
-    params = _check_params(params)
-    X = _check_images(X)
-    return _forward(params, X, None, check.activation(activation)).a4
+    return forward(params, X, None, activation).a4
 
 
+@check.on_entry(_accuracy_args)
 def accuracy(params, X, y, activation="relu") -> float:
     """Fraction of images whose predicted class (P(class 1) > 0.5) equals the label."""
-    params = _check_params(params)
-    X = _check_images(X)
-    y = _check_labels_for(y, X)
-    return _accuracy(params, X, y, check.activation(activation))
-
-
-def _accuracy(params, X, y, activation) -> float:
-    z4 = _forward(params, X, None, activation).z4
+    z4 = forward(params, X, None, activation).z4
     return float(np.mean((z4 > 0) == (y == 1)))

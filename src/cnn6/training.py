@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import validation as check
-from .network import Params, _backward, _check_labels_for, _check_params, _forward, init_params
+from .network import Params, backward, checked_labels, checked_params, forward, init_params
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -37,10 +37,73 @@ def _grad_vector(grads) -> np.ndarray:
 
 
 def _evaluate(params, X, y, activation) -> tuple[float, float]:
-    trace = _forward(params, X, y, activation)
+    trace = forward(params, X, y, activation)
     return trace.loss, float(np.mean((trace.z4 > 0) == (y == 1)))
 
 
+def _train_args(
+    params,
+    X,
+    y,
+    *,
+    rng,
+    lr=0.02,
+    epochs=30,
+    batch_size=32,
+    optimizer="adam",
+    momentum=0.9,
+    final_lr_fraction=0.05,
+    activation="relu",
+    restarts=4,
+    restart_epochs=4,
+    validation=None,
+) -> dict:
+    params = checked_params(params)
+    X = check.array(X, "X", (3,), tail=(6, 6))
+    y = checked_labels(y, X)
+    rng = check.rng(rng)
+    lr = check.real(lr, "lr", low=0.0, low_open=True)
+    epochs = check.integer(epochs, "epochs", low=1)
+    batch_size = check.integer(batch_size, "batch_size", low=1)
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {optimizer!r}")
+    momentum = check.real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+    final_lr_fraction = check.real(
+        final_lr_fraction, "final_lr_fraction", low=0.0, low_open=True, high=1.0
+    )
+    activation = check.activation(activation)
+    if validation is not None:
+        if not (isinstance(validation, tuple) and len(validation) == 2):
+            raise TypeError("validation: expected a tuple (X_val, y_val)")
+        X_val = check.array(validation[0], "validation[0]", (3,), tail=(6, 6))
+        validation = (X_val, checked_labels(validation[1], X_val, "validation[1]"))
+
+    restarts = check.integer(restarts, "restarts", low=1)
+    restart_epochs = check.integer(restart_epochs, "restart_epochs", low=1)
+    if restarts > 1 and restart_epochs >= epochs:
+        raise ValueError(
+            f"restart_epochs: expected fewer than epochs={epochs} when restarts > 1, "
+            f"got {restart_epochs}"
+        )
+    return dict(
+        params=params,
+        X=X,
+        y=y,
+        rng=rng,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        momentum=momentum,
+        final_lr_fraction=final_lr_fraction,
+        activation=activation,
+        restarts=restarts,
+        restart_epochs=restart_epochs,
+        validation=validation,
+    )
+
+
+@check.on_entry(_train_args)
 def train(
     params,
     X,
@@ -72,33 +135,6 @@ def train(
     validation: optional (X_val, y_val) whose loss and accuracy are recorded every epoch.
     Returns the trained :class:`Params` and a :class:`History` of per-epoch figures.
     """
-    params = _check_params(params)
-    X = check.array(X, "X", (3,), tail=(6, 6))
-    y = _check_labels_for(y, X)
-    rng = check.rng(rng)
-    lr = check.real(lr, "lr", low=0.0, low_open=True)
-    epochs = check.integer(epochs, "epochs", low=1)
-    batch_size = check.integer(batch_size, "batch_size", low=1)
-    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {optimizer!r}")
-    momentum = check.real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-    final_lr_fraction = check.real(
-        final_lr_fraction, "final_lr_fraction", low=0.0, low_open=True, high=1.0
-    )
-    activation = check.activation(activation)
-    if validation is not None:
-        if not (isinstance(validation, tuple) and len(validation) == 2):
-            raise TypeError("validation: expected a tuple (X_val, y_val)")
-        X_val = check.array(validation[0], "validation[0]", (3,), tail=(6, 6))
-        y_val = _check_labels_for(validation[1], X_val, "validation[1]")
-
-    restarts = check.integer(restarts, "restarts", low=1)
-    restart_epochs = check.integer(restart_epochs, "restart_epochs", low=1)
-    if restarts > 1 and restart_epochs >= epochs:
-        raise ValueError(
-            f"restart_epochs: expected fewer than epochs={epochs} when restarts > 1, "
-            f"got {restart_epochs}"
-        )
     settings = dict(
         lr=lr,
         epochs=epochs,
@@ -108,8 +144,6 @@ def train(
         final_lr_fraction=final_lr_fraction,
         activation=activation,
     )
-    validation = (X_val, y_val) if validation is not None else None
-
     if restarts == 1:
         run = _Run(params, settings, rng)
         run.fit(X, y, epochs, validation)
@@ -170,8 +204,8 @@ class _Run:
         # and never changed in place (each step below builds a new θ).
         t = self.theta
         current = Params(t[:9].reshape(3, 3), float(t[9]), t[10:14], float(t[14]))
-        trace = _forward(current, X, None, s["activation"])
-        g = _grad_vector(_backward(current, trace, y, with_dx=False))
+        trace = forward(current, X, None, s["activation"])
+        g = _grad_vector(backward(current, trace, y))
         self.steps += 1
         beta = s["momentum"]
         if s["optimizer"] == "sgd":
