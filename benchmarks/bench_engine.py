@@ -1,20 +1,24 @@
 """Training-step throughput of the cnn6 engine, a naive per-sample loop, and PyTorch.
 
-One training step = forward, backward and parameter update on one mini-batch. All three
-implementations take the same step, plain gradient descent (the update of the book's chapter
-on the update, ``cnn6.sgd_step``), so that their figures compare like with like:
-  engine  ``cnn6.training._Run.update``, the step ``cnn6.train`` runs, with optimizer="sgd";
+One training step = forward, backward and parameter update on one mini-batch. All of them
+take the same step, plain gradient descent (the update of the book's chapter on the update,
+``cnn6.sgd_step``), so that their figures compare like with like:
+  public  the loop a reader writes after chapter 11: ``cnn6.forward``, ``cnn6.backward``,
+          ``cnn6.sgd_step``, each checking its arguments as any call from outside does;
+  engine  ``cnn6.training._Run.update``, the step ``cnn6.train`` runs, with optimizer="sgd",
+          timed as ``train`` runs it (inside a checked call: the calls it makes skip checks);
           a second column times the same step with Adam, ``cnn6.train``'s default optimizer;
-  naive   a first attempt written with Python loops over the samples and the window positions
-          (``naive_gradients`` and ``NaiveRun`` below), same gradients, same update;
+  naive   ``cnn6.naive``: the network in Python loops over the samples, windows and pixels,
+          straight from the book's formulas; same gradients, same update;
   torch   the same 15-parameter network in PyTorch on the CPU (conv2d, relu, max_pool2d,
           linear, binary_cross_entropy_with_logits, torch.optim.SGD), float64 like the engine,
           ``torch.set_num_threads(1)``; skipped when torch is not installed.
 Before timing, the script checks on one batch that the naive loop's and torch's gradients
-equal the engine's, that one SGD step lands all three on the same parameters, and that one
-Adam step of the engine equals the naive loop's. The process runs on one core with one BLAS
-thread. Each figure is the median of several repeats (samples per second, wall clock;
-``--clock cpu`` for CPU time); the engine's and torch's repeats at every batch size take turns,
+equal the engine's, that one SGD step lands all of them on the same parameters, and that one
+Adam step of the engine equals the naive loop's. The process runs on one core (the first of
+those it may use: ``taskset -c 1`` picks core 1) with one BLAS thread. Each figure is the
+median of several repeats (samples per second, wall clock; ``--clock cpu`` for CPU time); the
+public loop's, the engine's and torch's repeats at every batch size take turns,
 so that a change in the machine's speed (a virtual machine's varies with its host's load)
 falls on them alike. Run it on an otherwise idle machine: another process on the same core
 (a test run, a build) lowers every figure.
@@ -35,21 +39,16 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 PINNED = None
 if hasattr(os, "sched_setaffinity"):
-    try:
-        os.sched_setaffinity(0, {0})
-        PINNED = 0
-    except OSError:  # core 0 not ours: take the first core we may use
-        try:
-            PINNED = min(os.sched_getaffinity(0))
-            os.sched_setaffinity(0, {PINNED})
-        except OSError:
-            PINNED = None
+    try:  # the first core we may use (core 0 unless taskset said otherwise)
+        PINNED = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {PINNED})
+    except OSError:
+        PINNED = None
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import functools  # noqa: E402
 import inspect  # noqa: E402
-import math  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
@@ -58,6 +57,8 @@ import numpy as np  # noqa: E402
 from _cli import positive  # noqa: E402
 
 import cnn6  # noqa: E402
+from cnn6 import naive  # noqa: E402
+from cnn6 import validation as check  # noqa: E402
 from cnn6.training import _Run  # noqa: E402
 
 try:
@@ -85,51 +86,23 @@ RATE = SETTINGS["lr"]
 OPTIMIZERS = ("sgd", SETTINGS["optimizer"])  # the like-for-like step, and train's default
 
 
-# --------------------------------------------------------------------------- the naive loop
+# --------------------------------------------------------------------------- the loops
 def naive_gradients(params, X, y):
-    """Gradients of the mean loss over the batch, one sample and one window at a time."""
-    K, b_c, w, b_f = params.kernel, params.conv_bias, params.weights, params.fc_bias
-    n = len(X)
-    dK = np.zeros((3, 3))
-    db_c = 0.0
-    dw = np.zeros(4)
-    db_f = 0.0
-    for s in range(n):
-        x = X[s]
-        # forward
-        z1 = np.zeros((4, 4))
-        for i in range(4):
-            for j in range(4):
-                z1[i, j] = np.sum(x[i : i + 3, j : j + 3] * K) + b_c
-        a1 = np.maximum(z1, 0.0)
-        a2 = np.zeros((2, 2))
-        winners = {}
-        for i in range(2):
-            for j in range(2):
-                window = a1[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
-                r, c = divmod(int(np.argmax(window)), 2)  # first maximum in row-major order
-                a2[i, j] = window[r, c]
-                winners[i, j] = (2 * i + r, 2 * j + c)
-        a3 = a2.ravel()
-        z4 = float(np.dot(a3, w)) + b_f
-        if z4 >= 0:  # sigmoid without overflow
-            a4 = 1.0 / (1.0 + math.exp(-z4))
-        else:
-            a4 = math.exp(z4) / (1.0 + math.exp(z4))
-        # backward
-        dz4 = (a4 - y[s]) / n
-        dw += dz4 * a3
-        db_f += dz4
-        da2 = (dz4 * w).reshape(2, 2)
-        da1 = np.zeros((4, 4))
-        for (i, j), (r, c) in winners.items():
-            da1[r, c] += da2[i, j]
-        dz1 = da1 * (z1 > 0)
-        for i in range(4):
-            for j in range(4):
-                dK += x[i : i + 3, j : j + 3] * dz1[i, j]
-                db_c += dz1[i, j]
-    return dK, db_c, dw, db_f
+    """Gradients of the mean loss over the batch, from ``cnn6.naive`` (loops, one sample at a
+    time)."""
+    grads = naive.backward(params, naive.forward(params, X, y), y)
+    return grads["kernel"], grads["conv_bias"], grads["weights"], grads["fc_bias"]
+
+
+class PublicRun:
+    """The loop a reader writes with the public API: forward, backward, sgd_step."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def update(self, X, y, rate):
+        trace = cnn6.forward(self.params, X, y)
+        self.params = cnn6.sgd_step(self.params, cnn6.backward(self.params, trace, y), rate)
 
 
 class NaiveRun:
@@ -195,6 +168,18 @@ def engine_run(params, optimizer):
     return _Run(params, SETTINGS | {"optimizer": optimizer}, np.random.default_rng(1))
 
 
+def as_in_train(run):
+    """``run.update`` as ``cnn6.train`` calls it: inside a checked call, so that the public
+    functions it calls skip their argument checks (the cost of entering that state, about a
+    microsecond per step, is counted; train pays it once)."""
+
+    def step(X, y, rate):
+        with check.trusted():
+            run.update(X, y, rate)
+
+    return step
+
+
 def check_agreement(params, X, y, with_torch):
     """Assert that the naive loop and torch compute the engine's gradients and steps."""
     same = functools.partial(np.allclose, rtol=1e-10, atol=1e-14)
@@ -211,6 +196,9 @@ def check_agreement(params, X, y, with_torch):
         naive_run.update(X, y, RATE)
         assert same(engine.theta, naive_run.params.to_vector()), optimizer
         steps[optimizer] = engine.theta
+    public = PublicRun(params)
+    public.update(X, y, RATE)
+    assert same(public.params.to_vector(), steps["sgd"]), "public loop"
     if with_torch:
         run = TorchRun(params)
         run.loss(*TorchRun.batch(X, y)).backward()
@@ -318,7 +306,7 @@ def main(argv=None) -> int:
     params = cnn6.init_params(rng)
     check_agreement(params, X[:64], y[:64], with_torch)
     print(
-        "gradients and steps agree: naive loop and engine"
+        "gradients and steps agree: naive loop and engine, public loop and engine"
         + (", torch and engine" if with_torch else "")
     )
     if not with_torch:
@@ -335,9 +323,11 @@ def main(argv=None) -> int:
         order = rng.permutation(len(X))
         cuts = [order[i : i + batch_size] for i in range(0, 8 * batch_size, batch_size)]
         batches = [(X[c], y_float[c]) for c in cuts]
+        public = PublicRun(params)  # takes the labels as make_dataset gives them, int64
+        public_batches = [(X[c], y[c]) for c in cuts]
+        jobs[batch_size, "public"] = (functools.partial(public.update, rate=RATE), public_batches)
         for optimizer in OPTIMIZERS:
-            engine = engine_run(params, optimizer)
-            step = functools.partial(engine.update, rate=RATE)
+            step = functools.partial(as_in_train(engine_run(params, optimizer)), rate=RATE)
             jobs[batch_size, f"engine {optimizer}"] = (step, batches)
         if with_torch:
             torch_batches = [TorchRun.batch(Xb, yb) for Xb, yb in batches]
@@ -349,23 +339,22 @@ def main(argv=None) -> int:
 
     default = OPTIMIZERS[1]  # cnn6.train's optimizer
     print(
-        f"| batch | engine, SGD | engine, {default.capitalize()} | naive loop, SGD | PyTorch, SGD "
-        "| engine / PyTorch (SGD) |"
+        f"| batch | public loop, SGD | engine, SGD | engine, {default.capitalize()} "
+        "| naive loop, SGD | PyTorch, SGD | public loop / PyTorch | engine / PyTorch (SGD) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    columns = ("public", "engine sgd", f"engine {default}", "naive")
     for b in BATCH_SIZES:
-        cells = [f"{b}"] + [
-            f"{rates[b, key]:,.0f}" for key in ("engine sgd", f"engine {default}", "naive")
-        ]
+        cells = [f"{b}"] + [f"{rates[b, key]:,.0f}" for key in columns]
         if with_torch:
-            ratio = rates[b, "engine sgd"] / rates[b, "torch"]
-            cells += [f"{rates[b, 'torch']:,.0f}", f"{ratio:.1f}x"]
+            cells.append(f"{rates[b, 'torch']:,.0f}")
+            cells += [f"{rates[b, key] / rates[b, 'torch']:.1f}x" for key in columns[:2]]
         else:
-            cells += ["-", "-"]
+            cells += ["-", "-", "-"]
         print("| " + " | ".join(cells) + " |")
     print("\nload average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
-        f"samples/s; every column takes an SGD step but the second ({default}, cnn6.train's "
+        f"samples/s; every column takes an SGD step but the third ({default}, cnn6.train's "
         "default). naive: median of at most 3 repeats."
     )
     return 0

@@ -1,5 +1,5 @@
 """Helpers shared by the engine tests: a finite-difference gradient, the relative error,
-and a second, deliberately naive implementation of the whole network.
+and the naive implementation of the whole network (``cnn6.naive``) in the form they use.
 
 These are the independent references the engine is compared against; only the helpers
 that pick safe cases (no kink or max-pool tie within reach of eps) call the engine, to
@@ -9,6 +9,7 @@ measure margins. The test modules import them with ``from conftest import ...``.
 import numpy as np
 
 import cnn6
+from cnn6 import naive
 
 # The relative error the brief allows between an analytic gradient and central differences.
 TOLERANCE = 1e-7
@@ -52,141 +53,11 @@ def distinct_values(rng, shape, gap=0.1):
 
 
 # --------------------------------------------------------------------------- naive network
-SLOPE = 0.01  # leaky ReLU
-ALPHA = 1.0  # ELU
-
-
-def naive_act(z, activation):
-    if activation == "relu":
-        return z if z > 0 else 0.0
-    if activation == "leaky_relu":
-        return z if z > 0 else SLOPE * z
-    if activation == "elu":
-        return z if z > 0 else ALPHA * (np.exp(z) - 1.0)
-    raise AssertionError(activation)
-
-
-def naive_act_grad(z, activation):
-    if z > 0:
-        return 1.0
-    if activation == "relu":
-        return 0.0
-    if activation == "leaky_relu":
-        return SLOPE
-    return ALPHA * np.exp(z)
-
-
-def naive_one(kernel, conv_bias, weights, fc_bias, x, y, activation):
-    """Forward and backward for ONE 6x6 image with explicit loops (per window, per pixel).
-
-    Returns a dict of the trace fields and the gradients of this image's loss.
-    """
-    z1 = np.zeros((4, 4))
-    for i in range(4):
-        for j in range(4):
-            total = 0.0
-            for u in range(3):
-                for v in range(3):
-                    total += x[i + u][j + v] * kernel[u][v]
-            z1[i, j] = total + conv_bias
-    a1 = np.zeros((4, 4))
-    for i in range(4):
-        for j in range(4):
-            a1[i, j] = naive_act(z1[i, j], activation)
-    a2 = np.zeros((2, 2))
-    where = {}
-    for pi in range(2):
-        for pj in range(2):
-            best, best_at = None, None
-            for u in range(2):
-                for v in range(2):
-                    r, c = 2 * pi + u, 2 * pj + v
-                    if best is None or a1[r, c] > best:  # strict: the first maximum wins
-                        best, best_at = a1[r, c], (r, c)
-            a2[pi, pj] = best
-            where[pi, pj] = best_at
-    a3 = [a2[0, 0], a2[0, 1], a2[1, 0], a2[1, 1]]
-    z4 = fc_bias
-    for k in range(4):
-        z4 += weights[k] * a3[k]
-    a4 = 1.0 / (1.0 + np.exp(-z4))
-    with np.errstate(divide="ignore", invalid="ignore"):  # the textbook formula: inf when saturated
-        loss = -(y * np.log(a4) + (1 - y) * np.log(1.0 - a4))
-
-    dz4 = a4 - y
-    dweights = np.array([dz4 * a3[k] for k in range(4)])
-    dfc_bias = dz4
-    da3 = np.array([dz4 * weights[k] for k in range(4)])
-    da2 = np.array([[da3[0], da3[1]], [da3[2], da3[3]]])
-    da1 = np.zeros((4, 4))
-    for pi in range(2):
-        for pj in range(2):
-            r, c = where[pi, pj]
-            da1[r, c] += da2[pi, pj]
-    dz1 = np.zeros((4, 4))
-    for i in range(4):
-        for j in range(4):
-            dz1[i, j] = da1[i, j] * naive_act_grad(z1[i, j], activation)
-    dkernel = np.zeros((3, 3))
-    dconv_bias = 0.0
-    dx = np.zeros((6, 6))
-    for i in range(4):
-        for j in range(4):
-            dconv_bias += dz1[i, j]
-            for u in range(3):
-                for v in range(3):
-                    dkernel[u, v] += x[i + u][j + v] * dz1[i, j]
-                    dx[i + u, j + v] += kernel[u][v] * dz1[i, j]
-    pool_idx = np.array(
-        [[where[pi, pj][0] * 4 + where[pi, pj][1] for pj in range(2)] for pi in range(2)]
-    )
-    return dict(
-        z1=z1,
-        a1=a1,
-        a2=a2,
-        a3=np.array(a3),
-        z4=z4,
-        a4=a4,
-        loss=loss,
-        pool_idx=pool_idx,
-        dz4=dz4,
-        da3=da3,
-        da2=da2,
-        da1=da1,
-        dz1=dz1,
-        dx=dx,
-        kernel=dkernel,
-        conv_bias=dconv_bias,
-        weights=dweights,
-        fc_bias=dfc_bias,
-    )
-
-
-def naive_network(kernel, conv_bias, weights, fc_bias, X, y, activation="relu"):
-    """The naive network on one image (6, 6) or a batch (n, 6, 6), loss = mean over the batch.
-
-    Per-image results are stacked; every delta and parameter gradient of a batch carries
-    the 1/n of the mean, and the parameter gradients are summed over the images.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    single = X.ndim == 2
-    images = [X] if single else list(X)
-    labels = [float(y)] if single else [float(v) for v in y]
-    n = len(images)
-    runs = [
-        naive_one(kernel, conv_bias, weights, fc_bias, x, t, activation)
-        for x, t in zip(images, labels, strict=True)
-    ]
-    out = {}
-    for key in ("z1", "a1", "a2", "a3", "z4", "a4", "pool_idx"):
-        out[key] = np.array(runs[0][key]) if single else np.array([r[key] for r in runs])
-    out["loss"] = sum(r["loss"] for r in runs) / n
-    for key in ("dz4", "da3", "da2", "da1", "dz1", "dx"):
-        stacked = np.array([r[key] for r in runs]) / n
-        out[key] = stacked[0] if single else stacked
-    for key in ("kernel", "conv_bias", "weights", "fc_bias"):
-        out[key] = sum(np.asarray(r[key]) for r in runs) / n
-    return out
+def naive_network(params, X, y, activation="relu"):
+    """cnn6.naive's forward and backward, in one dict of the book's names: the independent
+    reference (plain loops from the book's formulas) that the engine is compared with."""
+    values = naive.forward(params, X, y, activation)
+    return values | naive.backward(params, values, y)
 
 
 # --------------------------------------------------------------------------- safe cases

@@ -36,15 +36,12 @@ def output_of(name, *args):
 
 def test_bench_engine_checks_agreement_and_prints_every_batch_size():
     out = output_of("bench_engine.py", "--repeats", "1", "--seconds", "0.01")
-    assert "gradients and steps agree: naive loop and engine" in out
-    rows = re.findall(
-        r"^\| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| (\S+) \| (\S+) \|$",
-        out,
-        flags=re.MULTILINE,
-    )
+    assert "gradients and steps agree: naive loop and engine, public loop and engine" in out
+    figures = r" \| ([\d,]+)" * 4  # public loop, engine SGD, engine Adam, naive loop
+    rows = re.findall(rf"^\| (\d+){figures} \| (\S+) \| (\S+) \| (\S+) \|$", out, re.MULTILINE)
     assert [int(r[0]) for r in rows] == [1, 32, 1024], out
     for row in rows:
-        for cell in row[1:4]:  # engine SGD, engine Adam, naive loop: samples per second
+        for cell in row[1:5]:  # public loop, engine SGD and Adam, naive loop: samples per second
             assert int(cell.replace(",", "")) > 0, row
 
 

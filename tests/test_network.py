@@ -41,9 +41,7 @@ def test_matches_naive_loop_implementation(activation, n):
         params = random_params(rng)
         trace = cnn6.forward(params, X, y, activation)
         grads = cnn6.backward(params, trace, y)
-        ref = naive_network(
-            params.kernel, params.conv_bias, params.weights, params.fc_bias, X, y, activation
-        )
+        ref = naive_network(params, X, y, activation)
         for name in TRACE_FIELDS:
             got = getattr(trace, name)
             assert np.shape(got) == np.shape(ref[name]), name
@@ -283,7 +281,7 @@ def test_predict_proba_shapes_and_values():
     pn = cnn6.predict_proba(params, X)
     assert pn.shape == (9,)
     assert np.all((pn > 0) & (pn < 1))
-    ref = naive_network(params.kernel, params.conv_bias, params.weights, params.fc_bias, X, y)
+    ref = naive_network(params, X, y)
     assert_allclose(pn, ref["a4"], rtol=1e-12)
     assert float(p1) == pytest.approx(ref["a4"][0], rel=1e-12)
     for activation in ACTIVATIONS:

@@ -1,6 +1,6 @@
 """Property-based tests (hypothesis): random shapes, values, strides and seeds.
 
-Each layer against a loop written here, each backward against central differences, the
+Each layer against the loops of cnn6.naive, each backward against central differences, the
 whole network against cnn6.numerical_gradient and the naive loop network, the data
 generator's invariants for any arguments."""
 
@@ -19,6 +19,7 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
 import cnn6
+from cnn6 import naive
 
 FAST = settings(max_examples=25, deadline=None)
 SLOW = settings(max_examples=8, deadline=None)
@@ -54,54 +55,24 @@ def planes(a):
     return [a] if a.ndim == 2 else list(a)
 
 
+def like(a, results):
+    """Per-image results stacked as ``a`` is: one result for one image, an array for a batch."""
+    return results[0] if a.ndim == 2 else np.array(results)
+
+
 def loop_conv(x, kernel, bias, stride):
-    kh, kw = kernel.shape
-    out = []
-    for img in planes(x):
-        oh, ow = (img.shape[0] - kh) // stride + 1, (img.shape[1] - kw) // stride + 1
-        z = np.zeros((oh, ow))
-        for i in range(oh):
-            for j in range(ow):
-                total = 0.0
-                for u in range(kh):
-                    for v in range(kw):
-                        total += img[i * stride + u, j * stride + v] * kernel[u, v]
-                z[i, j] = total + bias
-        out.append(z)
-    return out[0] if x.ndim == 2 else np.array(out)
+    return like(x, [naive.conv2d(img, kernel, bias, stride) for img in planes(x)])
 
 
 def loop_pool(a, size, stride):
-    """Forward (max, flat index of the first maximum) and the routing of a given dout."""
-    outs, idxs = [], []
-    for img in planes(a):
-        height, width = img.shape
-        oh, ow = (height - size) // stride + 1, (width - size) // stride + 1
-        out, idx = np.zeros((oh, ow)), np.zeros((oh, ow), dtype=np.int64)
-        for i in range(oh):
-            for j in range(ow):
-                best = None
-                for u in range(size):
-                    for v in range(size):
-                        r, c = i * stride + u, j * stride + v
-                        if best is None or img[r, c] > best:
-                            best, idx[i, j] = img[r, c], r * width + c
-                out[i, j] = best
-        outs.append(out)
-        idxs.append(idx)
-    if a.ndim == 2:
-        return outs[0], idxs[0]
-    return np.array(outs), np.array(idxs)
+    """Forward (max, flat index of the first maximum), from cnn6.naive, image by image."""
+    outs = [naive.maxpool2d(img, size, stride) for img in planes(a)]
+    return like(a, [o for o, _ in outs]), like(a, [i for _, i in outs])
 
 
 def loop_unpool(dout, idx, shape):
-    da = np.zeros(shape)
-    flat = da.reshape(-1, shape[-2] * shape[-1])
-    d2, i2 = dout.reshape(flat.shape[0], -1), idx.reshape(flat.shape[0], -1)
-    for s in range(flat.shape[0]):
-        for p in range(d2.shape[1]):
-            flat[s, i2[s, p]] += d2[s, p]  # overlapping windows add up
-    return da
+    pairs = zip(planes(dout), planes(idx), strict=True)
+    return like(dout, [naive.maxpool2d_backward(d, i, shape[-2:]) for d, i in pairs])
 
 
 # --------------------------------------------------------------------------- conv2d
@@ -277,9 +248,7 @@ def test_network_matches_naive_loops_and_batch_equals_images(
     )
     trace = cnn6.forward(params, X, y, activation)
     grads = cnn6.backward(params, trace, y)
-    ref = naive_network(
-        params.kernel, params.conv_bias, params.weights, params.fc_bias, X, y, activation
-    )
+    ref = naive_network(params, X, y, activation)
     for name in ("z1", "a1", "a2", "a3", "z4", "a4"):
         assert_allclose(getattr(trace, name), ref[name], rtol=1e-9, atol=1e-12, err_msg=name)
     for name in (

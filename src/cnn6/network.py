@@ -9,6 +9,7 @@ the mean over the images, so each delta carries a factor 1/n.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -35,6 +36,13 @@ PARAM_SHAPES = {"kernel": (3, 3), "conv_bias": (), "weights": (4,), "fc_bias": (
 IMAGE_SHAPE = (6, 6)
 
 
+def _from_vector_args(cls, vector):
+    vector = check.array(vector, "vector", (1,))
+    if vector.shape != (15,):
+        raise ValueError(f"vector: expected shape (15,), got {vector.shape}")
+    return dict(cls=cls, vector=vector)
+
+
 @dataclass(frozen=True)
 class Params:
     """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float."""
@@ -57,11 +65,10 @@ class Params:
         return np.concatenate([np.ravel(getattr(self, name)) for name in PARAM_NAMES])
 
     @classmethod
+    @check.on_entry(_from_vector_args)
     def from_vector(cls, vector) -> Params:
         """Inverse of :meth:`to_vector`; vector: (15,)."""
-        v = check.array(vector, "vector", (1,))
-        if v.shape != (15,):
-            raise ValueError(f"vector: expected shape (15,), got {v.shape}")
+        v = vector
         return cls(v[:9].reshape(3, 3).copy(), float(v[9]), v[10:14].copy(), float(v[14]))
 
 
@@ -114,13 +121,29 @@ class Grads(NamedTuple):
 
 
 # --------------------------------------------------------------------------- argument checks
+def _usual(p) -> bool:
+    """True in the usual case: the fields of ``p`` are float64 arrays of the right shapes and
+    Python floats, all finite (a NaN or an inf makes the sum of squares NaN or inf)."""
+    k, w, cb, fb = p.kernel, p.weights, p.conv_bias, p.fc_bias
+    return (
+        type(k) is type(w) is np.ndarray
+        and k.dtype == w.dtype == np.float64
+        and k.shape == (3, 3)
+        and w.shape == (4,)
+        and type(cb) is type(fb) is float
+        and math.isfinite(np.dot(k.ravel(), k.ravel()) + np.dot(w, w) + cb * cb + fb * fb)
+    )
+
+
 def checked_params(params, name="params") -> Params:
-    """``params`` when it is a :class:`Params` of finite numbers of the right shapes (a new
-    Params of float64 values when some field needed converting); else a clear error."""
+    """``params`` when it is a :class:`Params` of finite float64 values of the right shapes,
+    a new Params of such values when some field needed converting; else a clear error."""
     if not isinstance(params, Params):
         raise TypeError(
             f"{name}: expected a cnn6.Params (see cnn6.init_params), got {type(params).__name__}"
         )
+    if _usual(params):
+        return params  # the same object, which backward recognises in its trace
     values = {}
     for field, shape in PARAM_SHAPES.items():
         value = getattr(params, field)
@@ -131,9 +154,6 @@ def checked_params(params, name="params") -> Params:
             if values[field].shape != shape:
                 got = values[field].shape
                 raise ValueError(f"{name}.{field}: expected shape {shape}, got {got}")
-    if all(values[f] is getattr(params, f) for f in PARAM_NAMES if PARAM_SHAPES[f]):
-        if type(params.conv_bias) is float and type(params.fc_bias) is float:
-            return params  # nothing to convert: the same object, which backward recognises
     return Params(**values)
 
 
@@ -178,7 +198,8 @@ def _backward_args(params, trace, y):
 
 def _sgd_step_args(params, grads, lr):
     params = checked_params(params)
-    grads = checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
+    if not (isinstance(grads, Grads) and _usual(grads)):  # a Grads from backward is usual
+        grads = checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
     return dict(params=params, grads=grads, lr=check.real(lr, "lr", low=0.0, low_open=True))
 
 

@@ -183,10 +183,12 @@ def labels(value, name: str, n: int | None, *, shape: tuple[int, ...] | None = N
     """Return labels as a float64 0/1 array of ``shape`` (default: (n,), or () when n is None)."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name}: expected labels 0 or 1, got {_describe(value)}")
+    want = shape if shape is not None else (() if n is None else (n,))
+    if want == () and type(value) is int and value in (0, 1):
+        return np.array(float(value))  # the usual label of one image, without the steps below
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected labels 0 or 1, got dtype {arr.dtype}")
-    want = shape if shape is not None else (() if n is None else (n,))
     if arr.shape != want:
         what = (
             "one label for the single image" if want == () else f"one label per image, shape {want}"
