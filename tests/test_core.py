@@ -205,3 +205,20 @@ def test_the_core_runs_with_numpy_alone():
     assert result.returncode == 0, result.stderr
     assert "loaded: [] epochs: 2" in result.stdout, result.stdout
     assert "view unavailable:" in result.stdout  # the blocker did block the view
+
+
+# --------------------------------------------------------------------------- with_dx
+def test_backward_without_dx_gives_the_same_parameter_gradients():
+    lean = cnn6.backward(P, TRACE, Y, with_dx=False)
+    assert lean.dx is None
+    for name in ("kernel", "conv_bias", "weights", "fc_bias", "dz1"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(GRADS, name))
+    dx, dk, db = cnn6.conv2d_backward(GRADS.dz1, X, P.kernel, with_dx=False)
+    assert dx is None
+    np.testing.assert_array_equal(dk, GRADS.kernel)
+    for call in (
+        lambda: cnn6.backward(P, TRACE, Y, with_dx="no"),
+        lambda: cnn6.conv2d_backward(GRADS.dz1, X, P.kernel, with_dx=1),
+    ):
+        with pytest.raises(TypeError, match="^with_dx: expected True or False"):
+            call()

@@ -79,14 +79,16 @@ def _conv2d_forward_args(x, kernel, bias=0.0, stride=1):
     return dict(x=x, kernel=kernel, bias=bias, stride=stride)
 
 
-def _conv2d_backward_args(dout, x, kernel, stride=1):
+def _conv2d_backward_args(dout, x, kernel, stride=1, *, with_dx=True):
     args = _conv2d_forward_args(x, kernel, 0.0, stride)
     x, kernel, stride = args["x"], args["kernel"], args["stride"]
     want = x.shape[:-2] + _out_size(*x.shape[-2:], *kernel.shape, stride)
     dout = check.array(dout, "dout", (len(want),))
     if dout.shape != want:
         raise ValueError(f"dout: expected shape {want} (the shape of z), got {dout.shape}")
-    return dict(dout=dout, x=x, kernel=kernel, stride=stride)
+    return dict(
+        dout=dout, x=x, kernel=kernel, stride=stride, with_dx=check.flag(with_dx, "with_dx")
+    )
 
 
 def _relu_forward_args(z):
@@ -265,12 +267,13 @@ def conv2d_forward(x, kernel, bias=0.0, stride=1):
 
 
 @check.on_entry(_conv2d_backward_args)
-def conv2d_backward(dout, x, kernel, stride=1):
+def conv2d_backward(dout, x, kernel, stride=1, *, with_dx=True):
     """Gradients of the convolution.
 
     dout: (OH, OW) or (n, OH, OW), the gradient of the loss w.r.t. ``z``;
     x: the forward input, (H, W) or (n, H, W); kernel: (kh, kw).
-    Returns (dx, dkernel, dbias): dx like x (= dout times T's transpose); dkernel (kh, kw)
+    Returns (dx, dkernel, dbias): dx like x (= dout times T's transpose; None when
+    ``with_dx`` is False, as training needs only the parameters' gradients); dkernel (kh, kw)
     = x ⋆ dout summed over the batch; dbias float = sum of dout.
     """
     height, width = x.shape[-2:]
@@ -281,7 +284,9 @@ def conv2d_backward(dout, x, kernel, stride=1):
     pairs = np.dot(x_flat.T, d_flat).ravel()  # (H*W * P,)
     scatter = _conv_scatter(height, width, *kernel.shape, stride)  # (P, kh*kw)
     dkernel = pairs[scatter].sum(0).reshape(kernel.shape)  # pair of window p, weight k
-    dx = np.dot(d_flat, conv_matrix(kernel, (height, width), stride).T).reshape(x.shape)
+    dx = None
+    if with_dx:
+        dx = np.dot(d_flat, conv_matrix(kernel, (height, width), stride).T).reshape(x.shape)
     return dx, dkernel, float(d_flat.sum())
 
 

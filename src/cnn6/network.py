@@ -180,7 +180,7 @@ def _forward_args(params, X, y=None, activation="relu"):
     return dict(params=params, X=X, y=y, activation=check.activation(activation))
 
 
-def _backward_args(params, trace, y):
+def _backward_args(params, trace, y, *, with_dx=True):
     if params is not (trace.params if isinstance(trace, Trace) else None):
         params = checked_params(params)
         if not isinstance(trace, Trace):
@@ -193,7 +193,8 @@ def _backward_args(params, trace, y):
             raise ValueError(
                 "trace: expected the trace of these params; run cnn6.forward(params, X) again"
             )
-    return dict(params=params, trace=trace, y=checked_labels(y, trace.x))
+    y = checked_labels(y, trace.x)
+    return dict(params=params, trace=trace, y=y, with_dx=check.flag(with_dx, "with_dx"))
 
 
 def _sgd_step_args(params, grads, lr):
@@ -265,11 +266,12 @@ def forward(params, X, y=None, activation="relu") -> Trace:
 
 # --------------------------------------------------------------------------- backward
 @check.on_entry(_backward_args)
-def backward(params, trace, y) -> Grads:
+def backward(params, trace, y, *, with_dx=True) -> Grads:
     """Backpropagate the loss of ``trace`` (from :func:`forward`) with labels ``y``.
 
     Returns a :class:`Grads`: the four parameter gradients and every delta, each with the
-    shape of the quantity it is the gradient of.
+    shape of the quantity it is the gradient of (``dx`` None when ``with_dx`` is False:
+    training needs only the parameters' gradients).
     """
     n = np.size(trace.z4)  # 1 for one image
     dz4 = (trace.a4 - y) / n  # sigmoid and cross-entropy together; mean over the batch
@@ -277,7 +279,7 @@ def backward(params, trace, y) -> Grads:
     da2 = flatten_backward(da3, trace.a2.shape)
     da1 = maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
     dz1 = activation_backward(da1, trace.z1, trace.activation)
-    dx, dkernel, dconv_bias = conv2d_backward(dz1, trace.x, params.kernel)
+    dx, dkernel, dconv_bias = conv2d_backward(dz1, trace.x, params.kernel, with_dx=with_dx)
     return Grads(dkernel, dconv_bias, dweights, dfc_bias, dz4, da3, da2, da1, dz1, dx)
 
 
