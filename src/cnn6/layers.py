@@ -327,18 +327,21 @@ def elu_backward(dout, z, alpha=ELU_ALPHA):
     return dout * np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
 
 
+# each activation by name: its forward and backward functions above
+FORWARD = {"relu": relu_forward, "leaky_relu": leaky_relu_forward, "elu": elu_forward}
+BACKWARD = {"relu": relu_backward, "leaky_relu": leaky_relu_backward, "elu": elu_backward}
+
+
 @check.on_entry(_activation_forward_args)
 def activation_forward(z, activation="relu"):
     """Apply the named activation ("relu", "leaky_relu" or "elu") to z; any shape."""
-    f = {"relu": relu_forward, "leaky_relu": leaky_relu_forward, "elu": elu_forward}
-    return f[activation](z)
+    return FORWARD[activation](z)
 
 
 @check.on_entry(_activation_backward_args)
 def activation_backward(dout, z, activation="relu"):
     """dz = dout * f'(z) for the named activation; shapes of z."""
-    f_backward = {"relu": relu_backward, "leaky_relu": leaky_relu_backward, "elu": elu_backward}
-    return f_backward[activation](dout, z)
+    return BACKWARD[activation](dout, z)
 
 
 # --------------------------------------------------------------------------- max-pool

@@ -191,9 +191,10 @@ class _Run:
         for _ in range(epochs):
             rate = s["lr"] * decay**self.epoch
             order = self.rng.permutation(X.shape[0])
+            X_epoch, y_epoch = X[order], y[order]  # this epoch's order; each batch is a slice
             for start in range(0, X.shape[0], s["batch_size"]):
-                batch = order[start : start + s["batch_size"]]
-                self.update(X[batch], y[batch], rate)
+                end = start + s["batch_size"]
+                self.update(X_epoch[start:end], y_epoch[start:end], rate)
             self.epoch += 1
             self.record(X, y, rate, validation)
 

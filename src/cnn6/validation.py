@@ -42,9 +42,11 @@ def on_entry(checker):
         if spec(checker) != spec(func):
             raise TypeError(f"{checker.__name__}: expected the signature of {func.__name__}")
 
+        inside = _inside.get
+
         @functools.wraps(func)
         def checked(*args, **kwargs):
-            if _inside.get():
+            if inside():
                 return func(*args, **kwargs)
             arguments = checker(*args, **kwargs)
             token = _inside.set(True)  # what trusted() does, without its cost per call
