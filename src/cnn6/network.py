@@ -34,6 +34,7 @@ from .layers import (
 PARAM_NAMES = ("kernel", "conv_bias", "weights", "fc_bias")
 PARAM_SHAPES = {"kernel": (3, 3), "conv_bias": (), "weights": (4,), "fc_bias": ()}
 IMAGE_SHAPE = (6, 6)
+FLOAT64 = np.dtype(np.float64)  # the one float64 dtype numpy gives its arrays
 
 
 def _from_vector_args(cls, vector):
@@ -127,7 +128,7 @@ def _usual(p) -> bool:
     k, w, cb, fb = p.kernel, p.weights, p.conv_bias, p.fc_bias
     return (
         type(k) is type(w) is np.ndarray
-        and k.dtype == w.dtype == np.float64
+        and k.dtype is w.dtype is FLOAT64
         and k.shape == (3, 3)
         and w.shape == (4,)
         and type(cb) is type(fb) is float
