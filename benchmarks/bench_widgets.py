@@ -23,7 +23,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 from _cli import positive  # noqa: E402
 
-from cnn6 import widgets  # noqa: E402
+from cnn6.view import widgets  # noqa: E402
 
 BUDGET_MS = 100.0
 

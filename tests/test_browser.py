@@ -465,8 +465,8 @@ def _fixture_notebook():
             "$$\\frac{\\partial L}{\\partial K} = x \\star \\delta_{z_1}$$"
         ),
         code(
-            "import cnn6\nfrom cnn6.animation import animate_convolution, "
-            "animate_kernel_gradient, animate_maxpool\nfrom cnn6.widgets import "
+            "import cnn6\nfrom cnn6.view.animation import animate_convolution, "
+            "animate_kernel_gradient, animate_maxpool\nfrom cnn6.view.widgets import "
             "explore_network\n\nx, y, params = cnn6.running_example()\n"
             "trace = cnn6.forward(params, x, y)\ngrads = cnn6.backward(params, trace, y)"
         ),
@@ -474,7 +474,7 @@ def _fixture_notebook():
         code("animate_kernel_gradient(x, grads.dz1)"),
         code("animate_maxpool(trace.a1, grads.da2)"),
         code("explore_network()"),
-        code("from cnn6.widgets import explore_training\n\nexplore_training(n=100, epochs=5)"),
+        code("from cnn6.view.widgets import explore_training\n\nexplore_training(n=100, epochs=5)"),
         md(
             "```{exercise}\n:label: fixture-ex\n\nCompute $z_1[0, 0]$ by hand.\n```\n\n"
             "```{solution} fixture-ex\n:class: dropdown\n\nThe sum of the window times the "

@@ -1,8 +1,9 @@
-"""Tests of cnn6.display: formatting, colours, determinism, validation.
+"""Tests of cnn6.view.display (and of the kit it shares with the animations and explorers):
+formatting, colours, determinism, validation.
 
-The trace and gradients used here come from a small stand-in written with numpy
-(types.SimpleNamespace with the field names of cnn6.Trace and cnn6.Grads), so that these
-tests do not depend on the numerical core.
+The traces and gradients shown here come from cnn6.naive, the network in plain loops (as
+types.SimpleNamespace with the field names of cnn6.Trace and cnn6.Grads), so that these
+tests do not depend on the fast engine.
 """
 
 import html
@@ -15,90 +16,26 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from cnn6 import display as D
+from cnn6 import naive
+from cnn6.view import display as D
+from cnn6.view import kit
 
 matplotlib.use("Agg")
 
 
 def stand_in(n=None, seed=0):
-    """A forward and backward pass of the 15-parameter CNN, as (trace, grads) namespaces."""
+    """A forward and backward pass of the 15-parameter CNN by cnn6.naive, as (trace, grads)
+    namespaces: one image when n is None, else a batch of n."""
     rng = np.random.default_rng(seed)
-    K, b1, w, b2 = rng.normal(size=(3, 3)), 0.1, rng.normal(size=4), -0.2
-    xs = rng.uniform(size=(n or 1, 6, 6))
-    ys = rng.integers(0, 2, size=n or 1)
-    f = {
-        k: []
-        for k in (
-            "z1",
-            "a1",
-            "a2",
-            "a3",
-            "z4",
-            "a4",
-            "pool_idx",
-            "dz4",
-            "da3",
-            "da2",
-            "da1",
-            "dz1",
-            "dx",
-        )
-    }
-    dK, db1, dw, db2 = np.zeros((3, 3)), 0.0, np.zeros(4), 0.0
-    for x, y in zip(xs, ys, strict=True):
-        z1 = np.array(
-            [[np.sum(x[i : i + 3, j : j + 3] * K) + b1 for j in range(4)] for i in range(4)]
-        )
-        a1 = np.maximum(z1, 0)
-        idx = np.array(
-            [
-                [
-                    np.argmax(a1[i : i + 2, j : j + 2]) // 2 * 4
-                    + i * 4
-                    + j
-                    + np.argmax(a1[i : i + 2, j : j + 2]) % 2
-                    for j in (0, 2)
-                ]
-                for i in (0, 2)
-            ]
-        )
-        a2 = a1.ravel()[idx]
-        a3 = a2.ravel()
-        z4 = float(w @ a3 + b2)
-        a4 = 1 / (1 + np.exp(-z4))
-        dz4 = (a4 - y) / (n or 1)
-        da3 = dz4 * w
-        da2 = da3.reshape(2, 2)
-        da1 = np.zeros(16)
-        da1[idx.ravel()] = da2.ravel()
-        da1 = da1.reshape(4, 4)
-        dz1 = da1 * (z1 > 0)
-        dx = np.zeros((6, 6))
-        for i in range(4):
-            for j in range(4):
-                dx[i : i + 3, j : j + 3] += dz1[i, j] * K
-                dK += dz1[i, j] * x[i : i + 3, j : j + 3]
-        db1, dw, db2 = db1 + dz1.sum(), dw + dz4 * a3, db2 + dz4
-        for k, v in zip(f, (z1, a1, a2, a3, z4, a4, idx, dz4, da3, da2, da1, dz1, dx), strict=True):
-            f[k].append(v)
-    pick = (lambda v: np.array(v)) if n else (lambda v: np.array(v[0]))
-    p = np.clip(np.array(f["a4"]), 1e-12, 1 - 1e-12)
-    loss = float(-np.mean(ys * np.log(p) + (1 - ys) * np.log(1 - p)))
-    trace = types.SimpleNamespace(
-        x=pick(xs),
-        y=pick(ys),
-        loss=loss,
-        activation="relu",
-        **{k: pick(f[k]) for k in ("z1", "a1", "a2", "a3", "z4", "a4", "pool_idx")},
+    params = types.SimpleNamespace(
+        kernel=rng.normal(size=(3, 3)), conv_bias=0.1, weights=rng.normal(size=4), fc_bias=-0.2
     )
-    grads = types.SimpleNamespace(
-        kernel=dK,
-        conv_bias=db1,
-        weights=dw,
-        fc_bias=db2,
-        **{k: pick(f[k]) for k in ("dz4", "da3", "da2", "da1", "dz1", "dx")},
-    )
-    return trace, grads
+    x = rng.uniform(size=(n or 1, 6, 6))
+    y = rng.integers(0, 2, size=n or 1)
+    x, y = (x, y) if n else (x[0], int(y[0]))
+    values = naive.forward(params, x, y)
+    grads = naive.backward(params, values, y)
+    return types.SimpleNamespace(**values, y=y), types.SimpleNamespace(**grads)
 
 
 def cell_styles(page):
@@ -449,3 +386,99 @@ def test_trace_of_the_real_core():
     view = D.show_trace(trace, cnn6.backward(params, trace, y), index=1)
     assert "sample 1 of 4" in repr(view) and "dkernel (3×3)" in plain(view._repr_html_())
     assert view.rows[0].items[4].mask.sum() == 4
+
+
+# ------------------------------------------------------------------ the shared kit
+
+
+def test_one_digits_check_for_every_view():
+    from cnn6.view import animation, widgets
+
+    makers = [
+        lambda d: D.fmt(1.0, d),
+        lambda d: D.show_matrix([1.0], digits=d),
+        lambda d: D.show_trace(stand_in()[0], digits=d),
+        lambda d: animation.animate_maxpool(np.eye(2), digits=d),
+        lambda d: widgets.explore_data(digits=d),
+    ]
+    for make in makers:
+        with pytest.raises(ValueError) as info:
+            make(kit.MAX_DIGITS + 1)
+        assert (
+            str(info.value) == f"digits: expected an integer from 0 to 10, got {kit.MAX_DIGITS + 1}"
+        )
+        with pytest.raises(TypeError, match="^digits: expected an integer"):
+            make(2.0)
+    assert D.fmt(1 / 3, kit.MAX_DIGITS) == "0.3333333333"
+
+
+def test_colour_follows_the_scale_and_picks_readable_text():
+    value, grad = kit.SCALES["value"], kit.SCALES["grad"]
+    assert kit.colour(0.0, (0.0, 1.0), "value") == (value[0][1], kit.INK)
+    assert kit.colour(1.0, (0.0, 1.0), "value") == (value[-1][1], "#ffffff")
+    assert kit.colour(5.0, (0.0, 1.0), "value") == kit.colour(1.0, (0.0, 1.0), "value")
+    assert kit.colour(0.0, (-2.0, 2.0), "grad") == ("#ffffff", kit.INK)
+    assert kit.colour(-2.0, (-2.0, 2.0), "grad")[0] == grad[0][1]
+    assert kit.colour(0.5, (0.0, 1.0), "value")[0] == value[1][1]
+
+
+def test_limits_of_each_kind():
+    a = np.array([[-1.0, 3.0], [0.5, 2.0]])
+    assert kit.limits(a, "value") == (-1.0, 3.0)
+    assert kit.limits(a, "grad") == (-3.0, 3.0)
+    assert kit.limits(np.full(3, 2.0), "value") == (2.0, 3.0)
+    assert kit.limits(np.zeros(3), "grad") == (-1.0, 1.0)
+    assert kit.limits(a, "value", vmin=-5, vmax=5) == (-5.0, 5.0)
+    assert kit.limits(a, "grad", vmax=0.5) == (-0.5, 0.5)
+    with pytest.raises(ValueError, match="vmin"):
+        kit.limits(a, "grad", vmin=-1.0)
+    with pytest.raises(ValueError, match="vmin and vmax"):
+        kit.limits(a, "value", vmin=2.0, vmax=1.0)
+
+
+def test_winners_mask_marks_where_each_window_maximum_is():
+    a1 = np.random.default_rng(7).normal(size=(4, 4))
+    a2, pool_idx = naive.maxpool2d(a1)
+    mask = kit.winners(pool_idx, a1.shape)
+    assert mask.shape == (4, 4) and mask.sum() == 4
+    np.testing.assert_array_equal(np.sort(a1[mask]), np.sort(a2.ravel()))
+    first = kit.winners(pool_idx.ravel()[:1], a1.shape)
+    assert first.sum() == 1 and a1[first][0] == a2[0, 0]
+
+
+def test_view_shows_only_the_forms_it_has():
+    from IPython.core.formatters import DisplayFormatter
+
+    formats, _ = DisplayFormatter().format(kit.View("plain", "<b>rich</b>"))
+    assert formats == {"text/plain": "plain", "text/html": "<b>rich</b>"}
+    formats, _ = DisplayFormatter().format(D.show_source(D.fmt))
+    assert set(formats) == {"text/plain", "text/markdown"}
+
+
+def test_view_reads_only_public_names_and_the_core_never_reads_the_view():
+    import ast
+    from pathlib import Path
+
+    package = Path(D.__file__).parents[1]
+    for path in sorted((package / "view").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()  # names bound to modules of the package: their attributes are checked
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                for alias in node.names:
+                    assert not alias.name.startswith("_"), f"{path.name} imports {alias.name}"
+                    if node.level and node.module is None:  # from .. import validation
+                        modules.add(alias.asname or alias.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                private = node.attr.startswith("_") and not node.attr.endswith("__")
+                assert not (private and node.value.id in modules), (
+                    f"{path.name} reads {node.value.id}.{node.attr}"
+                )
+    core = ("data", "example", "layers", "naive", "network", "training", "validation")
+    for name in core:
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert "view" not in (node.module or ""), f"{name}.py imports the view"
+                assert all(a.name != "view" for a in node.names), f"{name}.py imports the view"

@@ -1,4 +1,4 @@
-"""The explorers (cnn6.widgets) and the animations (cnn6.animation), outside a browser.
+"""The explorers (cnn6.view.widgets) and the animations (cnn6.view.animation), outside a browser.
 
 What the static book and nbval rely on: the views hold the engine's real numbers, in HTML and in
 a fixed-format text; a control's change redraws within the budget; bad arguments raise with the
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import cnn6
-from cnn6 import animation, widgets
-from cnn6.display import fmt
+from cnn6.view import animation, widgets
+from cnn6.view.display import fmt
 
 X, Y, PARAMS = cnn6.running_example()
 

@@ -5,8 +5,9 @@ formulas), then ``layers`` (each operation once, its body the math, on one image
 ``network`` (forward, backward, the update), ``training``; ``data`` draws the images and
 ``validation`` holds the argument checks, run once where a user's data enters.
 
-The numerical core (these modules) imports numpy alone; the display helpers sit on top of it
-and only read what it returns.
+The numerical core (these modules) imports numpy alone. The view, ``cnn6.view`` (display,
+animations, explorers and the kit they share; the ``view`` extra: matplotlib, ipywidgets), sits
+on top of it and only reads what it returns.
 """
 
 import importlib
@@ -96,8 +97,8 @@ __all__ = [
     "window_indices",
 ]
 
-# The display helpers need matplotlib and IPython; load them on first use so that the
-# numerical core stays importable with numpy alone.
+# The display helpers (cnn6.view.display) need matplotlib and IPython; load them on first use
+# so that the numerical core stays importable with numpy alone.
 _DISPLAY_NAMES = (
     "display",
     "fmt",
@@ -114,6 +115,6 @@ _DISPLAY_NAMES = (
 
 def __getattr__(name):
     if name in _DISPLAY_NAMES:
-        display = importlib.import_module(".display", __name__)
+        display = importlib.import_module(".view.display", __name__)
         return display if name == "display" else getattr(display, name)
     raise AttributeError(f"module 'cnn6' has no attribute {name!r}")

@@ -30,6 +30,7 @@ The input image: a fixed noise pattern u (6x6, values in [0, 1) with two decimal
 from __future__ import annotations
 
 import base64
+import html
 import io
 import math
 import time
@@ -38,13 +39,21 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import validation as check
-from .data import make_dataset
+from .. import (
+    Params,
+    accuracy,
+    backward,
+    forward,
+    init_params,
+    make_dataset,
+    running_example,
+    sgd_step,
+    train,
+)
+from .. import validation as check
+from ..example import SEED as _EXAMPLE_SEED
 from .display import Matrix, Row, Stack, fmt, show_trace
-from .example import SEED as _EXAMPLE_SEED
-from .example import running_example
-from .network import Params, backward, forward, sgd_step
-from .training import train
+from .kit import View, check_digits, winners
 
 __all__ = [
     "Explorer",
@@ -176,7 +185,7 @@ class Explorer(w.VBox):
         try:
             view = self._compute(self.values())
         except (ValueError, TypeError) as err:  # shown, not raised: a slider cannot be undone
-            view = _Message(str(err))
+            view = _message(str(err))
         self.view = view
         data = {"text/plain": repr(view)}
         for mime, method in (("text/html", "_repr_html_"), ("image/png", "_repr_png_")):
@@ -197,30 +206,9 @@ class Explorer(w.VBox):
         return data
 
 
-class _Message:
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-    def _repr_html_(self):
-        import html
-
-        return f'<div style="color:#b2182b;font-family:monospace">{html.escape(self.text)}</div>'
-
-
-class _Views:
-    """Several views one under the other (text joined by blank lines, HTML concatenated)."""
-
-    def __init__(self, *parts):
-        self.parts = parts
-
-    def __repr__(self):
-        return "\n\n".join(repr(p) for p in self.parts)
-
-    def _repr_html_(self):
-        return "".join(p._repr_html_() for p in self.parts)
+def _message(text):
+    """What an explorer shows instead of its view when a control's value is refused."""
+    return View(text, f'<div style="color:#b2182b;font-family:monospace">{html.escape(text)}</div>')
 
 
 # ---------------------------------------------------------------- controls
@@ -358,13 +346,6 @@ def _check_params_arg(params):
     )
 
 
-def _check_digits(digits):
-    digits = check.integer(digits, "digits", low=0)
-    if digits > 6:
-        raise ValueError(f"digits: expected an integer from 0 to 6, got {digits}")
-    return digits
-
-
 def _square_mask(v):
     mask = np.zeros((6, 6), dtype=bool)
     if v["square"]:
@@ -384,7 +365,7 @@ def explore_data(
     Defaults: the running example's image. Returns an :class:`Explorer`.
     """
     s = _image_settings(row, col, low, high, square_value, square, noise)
-    digits = _check_digits(digits)
+    digits = check_digits(digits)
     c, rows = _image_controls(s)
 
     def compute(v):
@@ -421,7 +402,7 @@ def explore_convolution(
     """
     params = _check_params_arg(params)
     s = _image_settings(row, col, low, high, square_value, square, noise)
-    digits = _check_digits(digits)
+    digits = check_digits(digits)
     c, rows = _image_controls(s)
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
 
@@ -465,7 +446,7 @@ def explore_maxpool(
     params = _check_params_arg(params)
     s = _image_settings(row, col, low, high, square_value, square, noise)
     activation = check.activation(activation)
-    digits = _check_digits(digits)
+    digits = check_digits(digits)
     c, rows = _image_controls(s)
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
     ck["activation"] = w.Dropdown(
@@ -480,15 +461,13 @@ def explore_maxpool(
         x = _x_from(v)
         p = Params(_kernel_from(v), float(v["conv_bias"]), params.weights, params.fc_bias)
         t = forward(p, x, activation=v["activation"])
-        winners = np.zeros(16, dtype=bool)
-        winners[np.asarray(t.pool_idx).ravel()] = True
         return Row(
             [
                 Matrix(x, "x", digits=digits, highlight=_square_mask(v)),
                 "conv →",
                 Matrix(t.z1, "z1", digits=digits),
                 f"{v['activation']} →",
-                Matrix(t.a1, "a1", digits=digits, highlight=winners.reshape(4, 4)),
+                Matrix(t.a1, "a1", digits=digits, highlight=winners(t.pool_idx, t.a1.shape)),
                 "max-pool →",
                 Matrix(t.a2, "a2", digits=digits),
             ],
@@ -529,7 +508,7 @@ def explore_network(
     y = (1 if s["square"] else 0) if y is None else int(check.labels(y, "y", None))
     activation = check.activation(activation)
     lr = check.real(lr, "lr", low=0.01, high=5.0)
-    digits = _check_digits(digits)
+    digits = check_digits(digits)
     c, rows = _image_controls(s)
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
     cd, drows = _dense_controls(params.weights, params.fc_bias)
@@ -592,17 +571,6 @@ def explore_network(
 # ---------------------------------------------------------------- chapter 12: training
 
 
-class _TrainingView:
-    def __init__(self, text, html, png):
-        self.text, self.html, self.png = text, html, png
-
-    def __repr__(self):
-        return self.text
-
-    def _repr_html_(self):
-        return self.html
-
-
 def explore_training(
     n=400, lr=0.02, epochs=30, optimizer="adam", square_value=1.0, seed=0, digits=3
 ):
@@ -614,8 +582,6 @@ def explore_training(
 
     seed: the seed of the data and of the training. Returns an :class:`Explorer`.
     """
-    from .network import accuracy, init_params
-
     n = check.integer(n, "n", low=20)
     if n > 4000:
         raise ValueError(f"n: expected an integer from 20 to 4000, got {n}")
@@ -629,7 +595,7 @@ def explore_training(
         raise ValueError(f"optimizer: expected 'sgd', 'momentum' or 'adam', got {optimizer!r}")
     square_value = check.real(square_value, "square_value", low=0.0, high=2.0)
     seed = check.integer(seed, "seed", low=0)
-    digits = _check_digits(digits)
+    digits = check_digits(digits)
     c = {
         "lr": w.FloatLogSlider(
             value=lr,
@@ -737,5 +703,5 @@ def _training_view(v, history, params, test_acc, digits):
         f'<img alt="loss and accuracy per epoch" style="max-width:100%" '
         f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
     )
-    html = f"<div>{img}</div>{summary._repr_html_()}"
-    return _TrainingView(repr(summary), html, png)
+    # The curves are inside the HTML (no separate PNG form: the output holds them once).
+    return View(repr(summary), f"<div>{img}</div>{summary._repr_html_()}")

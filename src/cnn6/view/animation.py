@@ -19,7 +19,8 @@ deterministic and self-contained:
   about three.
 
 Its text form (compared by nbval) says what the animation shows and prints the final
-matrices; its PNG form, the last frame, is what the PDF book shows.
+matrices; its PNG form, the last frame, is what the PDF book shows. The numbers come from
+:mod:`cnn6.naive`, the network in plain loops, whose loops the frames step through.
 """
 
 from __future__ import annotations
@@ -34,15 +35,16 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.gridspec import GridSpec
 
-from . import validation as check
-from .display import CMAPS, Matrix, Row, _colour, _text_colour, fmt, plot_matrix, show_row
-from .layers import conv2d_forward, maxpool2d_backward, maxpool2d_forward
+from .. import naive
+from .. import validation as check
+from .display import Matrix, Row, fmt, plot_matrix, show_row
+from .kit import CMAPS, INK, OUTLINE, View, check_digits, colour, limits, winners
 
 __all__ = ["JSAnimation", "animate_convolution", "animate_kernel_gradient", "animate_maxpool"]
 
 _EMPTY = "#f6f8fa"  # a cell not computed yet
 _EMPTY_EDGE = "#d0d7de"
-_WINDOW = "#f08c00"  # outline of the current window (display's highlight colour)
+_WINDOW = OUTLINE  # outline of the current window (display's highlight colour)
 
 # ---------------------------------------------------------------- the HTML player
 
@@ -115,13 +117,13 @@ def _clean_jshtml(text):
     text = _FRAME_RE.sub(frame, text)
     found = _ID_RE.search(text)
     if found is None or "https://" in text or "http://" in text:
-        raise RuntimeError("matplotlib's to_jshtml template changed: update cnn6.animation")
+        raise RuntimeError("matplotlib's to_jshtml template changed: update cnn6.view.animation")
     random_id = found.group(1)
     digest = hashlib.sha256(text.replace(random_id, "").encode("utf-8")).hexdigest()[:32]
     return text.replace(random_id, digest)
 
 
-class JSAnimation:
+class JSAnimation(View):
     """An animation to display in a notebook: HTML player (``_repr_html_``), text form
     (``repr``) and the last frame as a PNG (``_repr_png_``, for the PDF book).
 
@@ -129,16 +131,8 @@ class JSAnimation:
     """
 
     def __init__(self, html, text, png, frames):
-        self.html, self.text, self.png, self.frames = html, text, png, frames
-
-    def __repr__(self):
-        return self.text
-
-    def _repr_html_(self):
-        return self.html
-
-    def _repr_png_(self):
-        return self.png
+        super().__init__(text, html, png=png)
+        self.frames = frames
 
 
 def _render(fig, draw, nframes, interval, dpi):
@@ -161,16 +155,16 @@ def _render(fig, draw, nframes, interval, dpi):
 # ---------------------------------------------------------------- drawing helpers
 
 
-def _plot_partial(ax, values, filled, name, kind, digits, limits):
+def _plot_partial(ax, values, filled, name, kind, digits, lims):
     """Draw `values` with only the cells where `filled` is True coloured and printed."""
-    lo, hi = limits
+    lo, hi = lims
     rows, cols = values.shape
     ax.imshow(np.ma.masked_array(values, ~filled), cmap=CMAPS[kind], vmin=lo, vmax=hi)
     ax.set_facecolor(_EMPTY)
     for (i, j), v in np.ndenumerate(values):
         if filled[i, j]:
-            colour = _text_colour(_colour(min(max((v - lo) / (hi - lo), 0.0), 1.0), kind))
-            ax.text(j, i, fmt(v, digits), ha="center", va="center", color=colour, fontsize=9)
+            ink = colour(v, lims, kind)[1]
+            ax.text(j, i, fmt(v, digits), ha="center", va="center", color=ink, fontsize=9)
         else:
             ax.text(j, i, "?", ha="center", va="center", color=_EMPTY_EDGE, fontsize=9)
     for k in range(rows + 1):
@@ -184,11 +178,11 @@ def _plot_partial(ax, values, filled, name, kind, digits, limits):
     ax.set_title(f"{name} ({rows}×{cols})")
 
 
-def _box(ax, top, left, height, width, colour=_WINDOW):
+def _box(ax, top, left, height, width, edge=_WINDOW):
     """Outline cells [top, top+height) x [left, left+width) of the matrix drawn on `ax`."""
     ax.add_patch(
         plt.Rectangle(
-            (left - 0.5, top - 0.5), width, height, fill=False, edgecolor=colour, lw=3, zorder=5
+            (left - 0.5, top - 0.5), width, height, fill=False, edgecolor=edge, lw=3, zorder=5
         )
     )
 
@@ -199,20 +193,8 @@ def _window_mask(shape, top, left, height, width):
     return mask
 
 
-def _grad_limits(a):
-    m = float(np.max(np.abs(a))) or 1.0
-    return -m, m
-
-
-def _value_limits(a):
-    lo, hi = float(np.min(a)), float(np.max(a))
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
-
-
 def _check_common(digits, interval, dpi):
-    digits = check.integer(digits, "digits", low=0)
-    if digits > 6:
-        raise ValueError(f"digits: expected an integer from 0 to 6, got {digits}")
+    digits = check_digits(digits)
     interval = check.integer(interval, "interval", low=50)
     dpi = check.integer(dpi, "dpi", low=30)
     if dpi > 200:
@@ -253,10 +235,10 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
     products = np.array(
         [[x[i : i + kh, j : j + kw] * kernel for j in range(ow)] for i in range(oh)]
     )
-    z1 = conv2d_forward(x, kernel, bias, 1)  # the engine's z1; products are for the frames
-    z1_limits = _value_limits(z1)
-    k_limits = _value_limits(kernel)
-    p_limits = _value_limits(products)
+    z1 = naive.conv2d(x, kernel, bias)  # the loop these frames step through, window by window
+    z1_limits = limits(z1, "value")
+    k_limits = limits(kernel, "value")
+    p_limits = limits(products, "value")
 
     fig, axes, cells = _sliding_figure(x.shape[1], kw, (oh, ow))
 
@@ -340,8 +322,8 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
         raise ValueError(f"dz1: expected a delta no larger than x {x.shape}, got {dz1.shape}")
     kh, kw = x.shape[0] - oh + 1, x.shape[1] - ow + 1
     products = np.array([[x[u : u + oh, v : v + ow] * dz1 for v in range(kw)] for u in range(kh)])
-    dk = conv2d_forward(x, dz1, 0.0, 1)  # x ⋆ dz1, as the engine computes dK
-    dk_limits, d_limits, p_limits = _grad_limits(dk), _grad_limits(dz1), _grad_limits(products)
+    dk = naive.conv2d(x, dz1)  # dK = x ⋆ dz1, one kernel weight per window
+    dk_limits, d_limits, p_limits = (limits(a, "grad") for a in (dk, dz1, products))
 
     fig, axes, cells = _sliding_figure(x.shape[1], ow, (kh, kw))
 
@@ -423,11 +405,11 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
     digits, interval, dpi = _check_common(digits, interval, dpi)
 
     windows = [(p, q) for p in range(ph) for q in range(pw)]
-    # the engine's max-pool: a2, and where each window's maximum sits in a1 (flat index)
-    a2, pool_idx = maxpool2d_forward(a1, 2, 2)
-    winners = {w: divmod(int(pool_idx[w]), a1.shape[1]) for w in windows}  # (row, column)
-    da1 = None if da2 is None else maxpool2d_backward(da2, pool_idx, a1.shape)
-    a_limits = _value_limits(a1)
+    # the max-pool in plain loops: a2, and where each window's maximum sits in a1 (flat index)
+    a2, pool_idx = naive.maxpool2d(a1)
+    winner = {w: divmod(int(pool_idx[w]), a1.shape[1]) for w in windows}  # (row, column)
+    da1 = None if da2 is None else naive.maxpool2d_backward(da2, pool_idx, a1.shape)
+    a_limits = limits(a1, "value")
 
     panels = 2 if da2 is None else 4
     fig = plt.figure(figsize=(3.9 if da2 is None else 7.8, 3.0), facecolor="white")
@@ -451,18 +433,16 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
         final = frame >= len(windows)
         done = len(windows) if final else frame + 1
         p, q = windows[min(frame, len(windows) - 1)]
-        won = np.zeros(a1.shape, dtype=bool)
-        for w in windows[:done]:
-            won[winners[w]] = True
+        won = winners(pool_idx.ravel()[:done], a1.shape)  # windows go in row-major order
         plot_matrix(
             axes[0], a1, "a1", digits=digits, highlight=won, vmin=a_limits[0], vmax=a_limits[1]
         )
         filled = _first_cells((ph, pw), done)
         _plot_partial(axes[1], a2, filled, "a2", "value", digits, a_limits)
         if not final:
-            _box(axes[0], 2 * p, 2 * q, 2, 2, "#1f2328")
-            _box(axes[1], p, q, 1, 1, "#1f2328")
-        r, c = winners[p, q]
+            _box(axes[0], 2 * p, 2 * q, 2, 2, INK)
+            _box(axes[1], p, q, 1, 1, INK)
+        r, c = winner[p, q]
         if final:
             title = f"max-pool 2×2, stride 2: all {len(windows)} windows done"
         else:
@@ -472,28 +452,24 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
             )
         if da2 is not None:
             plot_matrix(axes[2], da2, "da2", kind="grad", digits=digits)
-            lim = _grad_limits(da2)
+            lim = limits(da2, "grad")
             _plot_partial(
                 axes[3],
                 da1,
-                np.ones(a1.shape, dtype=bool)
-                if final
-                else _routed(a1.shape, winners, windows[:done]),
+                np.ones(a1.shape, dtype=bool) if final else _routed(a1.shape, windows[:done]),
                 "da1",
                 "grad",
                 digits,
                 lim,
             )
             if not final:
-                _box(axes[2], p, q, 1, 1, "#1f2328")
-                _box(axes[3], 2 * p, 2 * q, 2, 2, "#1f2328")
+                _box(axes[2], p, q, 1, 1, INK)
+                _box(axes[3], 2 * p, 2 * q, 2, 2, INK)
                 title += f"  →  da1[{r}, {c}] = da2[{p}, {q}] = {fmt(da2[p, q], digits)}"
         fig.suptitle(title, fontsize=10)
 
     html, png = _render(fig, draw, len(windows) + 1, interval, dpi)
-    won_all = np.zeros(a1.shape, dtype=bool)
-    for rc in winners.values():
-        won_all[rc] = True
+    won_all = winners(pool_idx, a1.shape)
     items = [
         Matrix(a1, "a1", digits=digits, highlight=won_all),
         "max-pool →",
@@ -514,7 +490,7 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
     return JSAnimation(html, text, png, len(windows) + 1)
 
 
-def _routed(shape, winners, windows):
+def _routed(shape, windows):
     """The cells of da1 already known once `windows` have been routed: their whole 2x2 block."""
     mask = np.zeros(shape, dtype=bool)
     for p, q in windows:

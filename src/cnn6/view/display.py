@@ -6,7 +6,8 @@ Every number the book prints goes through :func:`fmt`. Every display object has 
   card so that it reads the same in the static book, JupyterLab and VS Code, light or dark;
 - a fixed-format text form (``repr``), which nbval compares byte for byte.
 
-This module only reads what the numerical core returns; the core never imports it.
+This module only reads what the numerical core returns; the core never imports it. Colours,
+the digits check and the text-and-HTML view come from the shared kit (:mod:`cnn6.view.kit`).
 """
 
 from __future__ import annotations
@@ -15,21 +16,19 @@ import copy
 import html
 import inspect
 import math
-import numbers
 import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import LinearSegmentedColormap
 
-from . import validation as check
+from .. import validation as check
+from .kit import CMAPS, INK, KINDS, OUTLINE, View, check_digits, colour, limits, real, winners
 
 __all__ = [
     "CMAPS",
     "Matrix",
     "Row",
-    "SourceCode",
     "fmt",
     "pipeline",
     "plot_images",
@@ -40,25 +39,7 @@ __all__ = [
     "show_trace",
 ]
 
-KINDS = ("value", "grad")
-# Colour scales as (position, colour) stops. The same stops colour the HTML cells and the figures:
-# "value" is sequential (light to dark blue), "grad" diverges around zero (blue, white, red).
-_SCALES = {
-    "value": ((0.0, "#f7fbff"), (0.5, "#6baed6"), (1.0, "#08306b")),
-    "grad": (
-        (0.0, "#2166ac"),
-        (0.25, "#92c5de"),
-        (0.5, "#ffffff"),
-        (0.75, "#f4a582"),
-        (1.0, "#b2182b"),
-    ),
-}
-CMAPS = {
-    kind: LinearSegmentedColormap.from_list(f"cnn6_{kind}", stops)
-    for kind, stops in _SCALES.items()
-}
-
-_INK, _MUTED, _OUTLINE, _STRONG = "#1f2328", "#57606a", "#f08c00", "#e8590c"
+_INK, _MUTED, _OUTLINE, _STRONG = INK, "#57606a", OUTLINE, "#e8590c"
 _MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace"
 _SANS = "system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
 _CARD = (
@@ -81,34 +62,14 @@ _TITLE = (
 # ---------------------------------------------------------------- numbers and validation
 
 
-def _check_digits(digits, name="digits"):
-    """An int from 0 to 10 (bools refused)."""
-    if isinstance(digits, (bool, np.bool_)) or not isinstance(digits, (int, np.integer)):
-        raise TypeError(f"{name} must be an int from 0 to 10, got {type(digits).__name__}")
-    if not 0 <= digits <= 10:
-        raise ValueError(f"{name} must be an int from 0 to 10, got {digits}")
-    return int(digits)
-
-
-def _real(value, name):
-    """One real number (Python, numpy or 0-d array) as a float; bools refused."""
-    if isinstance(value, np.ndarray):
-        if value.ndim != 0:
-            raise ValueError(f"{name} must be a single number, got an array of shape {value.shape}")
-        value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
-
-
 def fmt(value, digits=4):
     """The number `value` in fixed point with `digits` decimals, as a string.
 
     Negative zero prints as zero (``fmt(-0.00001) == "0.0000"``); numpy scalars print as plain
     numbers; NaN and infinities print as ``nan``, ``inf``, ``-inf``.
     """
-    digits = _check_digits(digits)
-    x = _real(value, "value")
+    digits = check_digits(digits)
+    x = real(value, "value")
     if not math.isfinite(x):
         return str(x)
     text = f"{x:.{digits}f}"
@@ -142,50 +103,6 @@ def _check_name(name, label="name"):
 def _shape_text(shape):
     """() -> 'scalar', (4,) -> '4', (4, 4) -> '4×4'."""
     return "scalar" if shape == () else "×".join(str(s) for s in shape)
-
-
-# ---------------------------------------------------------------- colours
-
-
-def _colour(t, kind):
-    """The colour at position t in [0, 1] of the scale `kind`, as '#rrggbb'."""
-    stops = _SCALES[kind]
-    for (p0, c0), (p1, c1) in zip(stops, stops[1:], strict=False):
-        if t <= p1:
-            f = (t - p0) / (p1 - p0)
-            rgb = [
-                round(int(c0[k : k + 2], 16) * (1 - f) + int(c1[k : k + 2], 16) * f)
-                for k in (1, 3, 5)
-            ]
-            return "#{:02x}{:02x}{:02x}".format(*rgb)
-    return stops[-1][1]
-
-
-def _text_colour(background):
-    """White text on dark cells, ink on light ones (relative luminance below 0.408: white)."""
-    lin = [int(background[k : k + 2], 16) / 255 for k in (1, 3, 5)]
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in lin]
-    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-    return "#ffffff" if luminance < 0.408 else _INK
-
-
-def _limits(values, kind, vmin, vmax):
-    """(lo, hi) of the colour scale, hi > lo. For "grad" it is (-m, m), m = vmax or max|a|."""
-    if kind == "grad":
-        if vmin is not None:
-            raise ValueError(
-                "vmin must be None when kind='grad' (the scale is symmetric: pass vmax)"
-            )
-        m = float(np.max(np.abs(values))) if vmax is None else _real(vmax, "vmax")
-        if m < 0 or not math.isfinite(m):
-            raise ValueError(f"vmax must be a finite number >= 0 when kind='grad', got {m}")
-        m = m or 1.0
-        return -m, m
-    lo = float(values.min()) if vmin is None else _real(vmin, "vmin")
-    hi = float(values.max()) if vmax is None else _real(vmax, "vmax")
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
-        raise ValueError(f"vmin and vmax must be finite with vmin <= vmax, got {lo}, {hi}")
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
 # ---------------------------------------------------------------- one matrix
@@ -247,8 +164,8 @@ class Matrix:
         self.values = _as_array(a, "a")
         self.name = _check_name(name)
         self.kind = _check_kind(kind)
-        self.digits = _check_digits(digits)
-        self.limits = _limits(self.values, kind, vmin, vmax)
+        self.digits = check_digits(digits)
+        self.limits = limits(self.values, kind, vmin, vmax)
         self.mask = _highlight_mask(highlight, self.values.shape)
 
     @property
@@ -275,13 +192,12 @@ class Matrix:
         return "\n".join(self._text_lines())
 
     def _html_block(self):
-        lo, hi = self.limits
         rows = []
         for i, row in enumerate(self._grid()):
             cells = []
             for j, v in enumerate(row):
-                bg = _colour(min(max((v - lo) / (hi - lo), 0.0), 1.0), self.kind)
-                style = f"{_TD}background:{bg};color:{_text_colour(bg)};{_outline(self.mask, i, j)}"
+                bg, ink = colour(v, self.limits, self.kind)
+                style = f"{_TD}background:{bg};color:{ink};{_outline(self.mask, i, j)}"
                 cells.append(f'<td style="{style}">{fmt(v, self.digits)}</td>')
             rows.append(f'<tr style="background:transparent">{"".join(cells)}</tr>')
         name = f"<b>{html.escape(self.name)}</b> " if self.name else ""
@@ -406,7 +322,7 @@ def show_row(*items, names=None, kind="value", digits=3):
     if not items:
         raise ValueError("items must contain at least one matrix or token, got none")
     _check_kind(kind)
-    _check_digits(digits)
+    check_digits(digits)
     arrays = [it for it in items if not isinstance(it, str)]
     if names is None:
         names = [None] * len(arrays)
@@ -448,7 +364,7 @@ def show_trace(trace, grads=None, index=0, digits=3):
     the loss is the batch mean and the parameter gradients are those of the whole batch.
     The winners of the max-pool are outlined in a1 (and da1).
     """
-    digits = _check_digits(digits)
+    digits = check_digits(digits)
     x_all = _as_array(getattr(trace, "x", None), "trace.x", (2, 3))
     n = x_all.shape[0] if x_all.ndim == 3 else None
     if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
@@ -469,9 +385,7 @@ def show_trace(trace, grads=None, index=0, digits=3):
     pool = pool if i is None else pool[i]
     if pool.min() < 0 or pool.max() >= f["a1"].size:
         raise ValueError("trace.pool_idx must hold flat indices into a1")
-    winners = np.zeros(f["a1"].size, dtype=bool)
-    winners[pool.ravel()] = True
-    winners = winners.reshape(f["a1"].shape)
+    won = winners(pool, f["a1"].shape)
     act = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU"}.get(
         getattr(trace, "activation", "relu"), str(getattr(trace, "activation", ""))
     )
@@ -484,7 +398,7 @@ def show_trace(trace, grads=None, index=0, digits=3):
         "conv →",
         m(f["z1"], "z1"),
         f"{act} →",
-        m(f["a1"], "a1", highlight=winners),
+        m(f["a1"], "a1", highlight=won),
         "max-pool →",
         m(f["a2"], "a2"),
         "flatten →",
@@ -515,7 +429,7 @@ def show_trace(trace, grads=None, index=0, digits=3):
             "un-flatten →",
             m(g["da2"], "da2", "grad"),
             "to the max →",
-            m(g["da1"], "da1", "grad", winners),
+            m(g["da1"], "da1", "grad", won),
             f"· {act}′(z1) →",
             m(g["dz1"], "dz1", "grad"),
         ]
@@ -646,30 +560,19 @@ def pipeline(highlight=None, direction="forward"):
 # ---------------------------------------------------------------- source code
 
 
-class SourceCode:
-    """Source code shown as a Python code block (Markdown: highlighted by the book's own theme,
-    by JupyterLab and by VS Code); its text form is the source itself."""
-
-    def __init__(self, source):
-        self.source = source
-
-    def __repr__(self):
-        return self.source
-
-    def _repr_markdown_(self):
-        fence = "````" if "```" in self.source else "```"
-        return f"{fence}python\n{self.source}\n{fence}"
-
-
 def show_source(obj):
-    """The source code of a function, class or module of the package (``inspect.getsource``)."""
+    """The source code of a function, class or module of the package (``inspect.getsource``),
+    as a view whose text form is the source and whose Markdown form is a Python code block
+    (highlighted by the book's theme, by JupyterLab and by VS Code)."""
     try:
         source = inspect.getsource(obj)
     except (TypeError, OSError) as err:
         raise TypeError(
             f"obj must be a Python function, class or module with source code, got {obj!r} ({err})"
         ) from None
-    return SourceCode(textwrap.dedent(source).rstrip("\n"))
+    source = textwrap.dedent(source).rstrip("\n")
+    fence = "````" if "```" in source else "```"
+    return View(source, markdown=f"{fence}python\n{source}\n{fence}")
 
 
 # ---------------------------------------------------------------- matplotlib figures
@@ -685,14 +588,13 @@ def plot_matrix(ax, a, name=None, kind="value", digits=2, highlight=None, vmin=N
     grid = mat._grid()
     ax.imshow(grid, cmap=CMAPS[kind], vmin=lo, vmax=hi)
     for (i, j), v in np.ndenumerate(grid):
-        colour = _text_colour(_colour(min(max((v - lo) / (hi - lo), 0.0), 1.0), kind))
         ax.text(
             j,
             i,
             fmt(v, mat.digits),
             ha="center",
             va="center",
-            color=colour,
+            color=colour(v, mat.limits, kind)[1],
             fontsize=9,
             fontweight="bold" if mat.mask[i, j] else "normal",
         )
@@ -741,16 +643,16 @@ def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2):
         raise TypeError(f"ncols must be an int >= 1, got {type(ncols).__name__}")
     if ncols < 1:
         raise ValueError(f"ncols must be an int >= 1, got {ncols}")
-    size = _real(size, "size")
+    size = real(size, "size")
     if not 0 < size <= 10:
         raise ValueError(f"size must be a number of inches in (0, 10], got {size}")
-    digits = _check_digits(digits)
+    digits = check_digits(digits)
     ncols = min(int(ncols), n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(ncols * size, nrows * (size + 0.35)), squeeze=False
     )
-    lo, hi = _limits(X, "value", None, None)
+    lo, hi = limits(X, "value")
     for k, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if k >= n:
