@@ -222,3 +222,12 @@ def test_backward_without_dx_gives_the_same_parameter_gradients():
     ):
         with pytest.raises(TypeError, match="^with_dx: expected True or False"):
             call()
+
+
+def test_naive_forward_leaves_its_params_unchanged():
+    """The plain loops add the weighted sum onto the dense bias; a 0-d array bias must not
+    be changed in place."""
+    x, y, params = cnn6.running_example()
+    params = cnn6.Params(params.kernel, params.conv_bias, params.weights, np.array(0.2))
+    cnn6.naive.forward(params, x, y)
+    assert float(params.fc_bias) == 0.2

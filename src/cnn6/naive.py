@@ -154,7 +154,7 @@ def forward(params, x, y=None, activation="relu"):
     a1 = activation_forward(z1, activation)
     a2, pool_idx = maxpool2d(a1)
     a3 = np.array([a2[0, 0], a2[0, 1], a2[1, 0], a2[1, 1]])
-    z4 = params.fc_bias
+    z4 = float(params.fc_bias)  # a new number: += must not change the caller's params
     for k in range(4):
         z4 += params.weights[k] * a3[k]
     values = dict(x=np.array(x, dtype=float), z1=z1, a1=a1, a2=a2, pool_idx=pool_idx, a3=a3)
