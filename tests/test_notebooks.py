@@ -17,7 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
+# The landing notebook `make lab` opens: not a page of the book (excluded in _config.yml).
+LANDING = BOOK / "start_here.ipynb"
+NOTEBOOKS = sorted(p for p in BOOK.glob("*.ipynb") if p != LANDING)
 CHAPTERS = [nb for nb in NOTEBOOKS if re.match(r"\d\d_", nb.name)]
 
 
@@ -180,7 +182,7 @@ def _solutions(text: str) -> list[tuple[int, int]]:
     return [(int(n), int(k)) for n, k, body in SOLUTION.findall(text) if body.strip()]
 
 
-PAGES = NOTEBOOKS + sorted(BOOK.glob("*.md"))
+PAGES = [*NOTEBOOKS, LANDING, *sorted(BOOK.glob("*.md"))]
 
 
 def test_chapter_numbers_follow_the_toc():
@@ -253,6 +255,36 @@ def test_chapter_and_exercise_references_agree_with_the_toc(path):
         own = chapters[path.stem][0]
         for n, _ in re.findall(r"\*\*Exercise (\d+)\.(\d+)\.\*\*", text):
             assert int(n) == own, f"{path.name} is chapter {own}: it holds Exercise {n}.x"
+
+
+def test_landing_lists_every_chapter_and_the_ones_with_explorers():
+    """start_here.ipynb (what `make lab` opens): outside the book, no code, every chapter
+    linked in order, and "(explorer)" exactly on the chapters that show an explorer."""
+    assert f"book/{LANDING.stem}" not in _toc_files()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert f"book/{LANDING.name}" in config["exclude_patterns"]
+    nb = nbformat.read(LANDING, as_version=4)
+    assert [cell.cell_type for cell in nb.cells] == ["markdown"]
+    text = nb.cells[0].source
+    listed = re.findall(
+        r"^- \[Chapter (\d+), [^\]]+\]\((\w+)\.ipynb\)( \(explorer\))?$", text, re.M
+    )
+    chapters = _numbered_chapters()
+    assert [(int(n), stem) for n, stem, _ in listed] == sorted(
+        (n, stem) for stem, (n, _) in chapters.items()
+    )
+    with_explorer = sorted(
+        chapters[p.stem][0]
+        for p in CHAPTERS
+        if any(
+            re.search(r"\bexplore_\w+\(", c.source)
+            for c in nbformat.read(p, as_version=4).cells
+            if c.cell_type == "code"
+        )
+    )
+    assert [int(n) for n, _, mark in listed if mark] == with_explorer
+    numbers = ", ".join(map(str, with_explorer[:-1])) + f" and {with_explorer[-1]}"
+    assert f"Chapters {numbers} have an explorer" in " ".join(text.split())
 
 
 def test_reference_checks_can_fail():
