@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 SHOTS = ROOT / "_build" / "screenshots" / "lab"
 NOTEBOOKS = [Path(p).name + ".ipynb" for p in toc_pages() if (ROOT / f"{p}.ipynb").is_file()]
-PARALLEL = 3  # chapters (kernels) running at once
+PARALLEL = 2  # chapters (kernels) running at once: one per core
 RUN_TIMEOUT = 900  # seconds for one chapter's Run All, on a loaded machine
 
 RAW_SYNTAX = re.compile(r"\{ref\}|\{exercise\}|\{solution\}|:label:|:class:|^\([\w.-]+\)=$", re.M)
@@ -140,6 +140,9 @@ def _menu(page, menu: str, item: str) -> None:
 JS_PROMPTS = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
     .map(e => e.innerText.trim())"""
 
+JS_KERNEL_IDLE = """() => /\\| Idle/.test(
+    (document.querySelector('#jp-main-statusbar') || {innerText: ''}).innerText)"""
+
 JS_STATE = """() => {
   const md = Array.from(document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'));
   const exercises = Array.from(document.querySelectorAll('.jp-RenderedMarkdown div.exercise'));
@@ -183,7 +186,8 @@ def _start(context, base: str, token: str, name: str):
     workspace = re.sub(r"\W", "-", Path(name).stem)
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
     page.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for(timeout=120_000)
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=120_000)
+    # The kernel is ready (a Run All sent before that is lost): the status bar says Idle.
+    page.wait_for_function(JS_KERNEL_IDLE, timeout=180_000)
     _menu(page, "Edit", "Clear Outputs of All Cells")
     page.wait_for_function(f"() => ({JS_PROMPTS})().every(p => p === '[ ]:')", timeout=30_000)
     _menu(page, "Run", "Run All Cells")
@@ -191,13 +195,20 @@ def _start(context, base: str, token: str, name: str):
 
 
 def _finished(page) -> bool:
+    """Every cell ran or stopped; or a dialog waits for an answer (_inspect reports it)."""
+    if page.locator(".jp-Dialog").count():
+        return True
     prompts = page.evaluate(JS_PROMPTS)
-    busy = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() == 0
-    return not busy and not any("*" in p for p in prompts) and "[ ]:" not in prompts[:1]
+    idle = page.evaluate(JS_KERNEL_IDLE)
+    return idle and not any("*" in p for p in prompts) and "[ ]:" not in prompts[:1]
 
 
 def _inspect(page, name: str, root: Path, seconds: float) -> dict:
     """Save the notebook, then read what JupyterLab shows and what it saved."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}_dialog.png"))
+        return {"dialog": dialog.first.inner_text(), "seconds": seconds}
     _menu(page, "File", "Save Notebook")
     page.locator(".jp-mod-dirty").wait_for(state="detached", timeout=30_000)
     state = page.evaluate(JS_STATE)
@@ -207,7 +218,6 @@ def _inspect(page, name: str, root: Path, seconds: float) -> dict:
         page.evaluate(
             "document.querySelector('.jp-WindowedPanel-outer, .jp-Notebook').scrollBy(0, -60)"
         )
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}.png"))
     state["solutions"], state["solution_problems"] = _check_solutions(page)
     if heading.count():
@@ -233,6 +243,7 @@ def lab_results(request, browser, lab):
     """Every chapter the session's tests ask for (all of them, unless -k selects some), run
     in JupyterLab, PARALLEL at a time: {notebook: what was seen}."""
     base, token, root = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
     wanted = {
         item.callspec.params["name"]
         for item in request.session.items
@@ -250,6 +261,8 @@ def lab_results(request, browser, lab):
                 if _finished(page) or elapsed > RUN_TIMEOUT:
                     results[name] = _inspect(page, name, root, elapsed)
                     results[name]["timed_out"] = elapsed > RUN_TIMEOUT
+                    if "dialog" not in results[name]:
+                        _menu(page, "Kernel", "Shut Down Kernel")  # frees its memory
                     page.close()
                     del running[name]
             time.sleep(1)
@@ -267,6 +280,7 @@ def test_chromium_is_there():
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_chapter_runs_in_jupyterlab(lab_results, name):
     seen, expected = lab_results[name], _expected(name)
+    assert "dialog" not in seen, f"{name}: JupyterLab asks: {seen['dialog']!r}"
     assert not seen["timed_out"], f"{name}: Run All did not finish in {RUN_TIMEOUT} s"
     assert seen["counts"] == list(range(1, len(seen["counts"]) + 1)), (
         f"{name}: execution counts after Run All: {seen['counts']}"
@@ -285,6 +299,7 @@ def test_chapter_runs_in_jupyterlab(lab_results, name):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_chapter_reads_in_jupyterlab(lab_results, name):
     seen, expected = lab_results[name], _expected(name)
+    assert "dialog" not in seen, f"{name}: JupyterLab asks: {seen['dialog']!r}"
     raw = RAW_SYNTAX.findall(seen["text"])
     assert not raw, f"{name}: MyST syntax shown raw in JupyterLab: {raw}"
     if expected["math"]:

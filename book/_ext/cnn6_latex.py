@@ -5,6 +5,10 @@ MathJax reads ``\\text{square_value}`` as the text "square_value"; LaTeX stops o
 ``#``, ``%``, ``&``) inside ``\\text{...}``, ``\\textrm``, ``\\textit``, ``\\textbf``,
 ``\\texttt``, ``\\textsf`` and ``\\mbox`` in every formula, so that the PDF shows what the
 web page shows.
+
+The chapters write a solution's title and a warning's title in HTML (``<summary>``, ``<p
+class="admonition-title">``), which every notebook front-end renders; LaTeX drops raw HTML, so
+for the LaTeX builder each such title becomes a bold paragraph of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from docutils import nodes
 
 _TEXT_COMMAND = re.compile(r"\\(?:text(?:rm|it|bf|tt|sf)?|mbox)\s*\{")
 _SPECIAL = re.compile(r"(?<!\\)([_#%&])")
+_HTML_TITLE = re.compile(r"<summary>(.*?)</summary>|<p class=\"admonition-title\">(.*?)</p>", re.S)
+_TAG = re.compile(r"<[^>]+>")
 
 
 def escape_text_in_math(tex: str) -> str:
@@ -52,6 +58,18 @@ def _fix_math(app: Any, doctree: nodes.document, docname: str) -> None:
             node.children = [nodes.Text(fixed)]
 
 
+def _html_titles(app: Any, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "latex":
+        return
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" not in node.get("format", "").split():
+            continue
+        titles = [_TAG.sub("", a or b).strip() for a, b in _HTML_TITLE.findall(node.astext())]
+        if titles:
+            node.replace_self([nodes.paragraph("", "", nodes.strong(t, t)) for t in titles])
+
+
 def setup(app: Any) -> dict:
     app.connect("doctree-resolved", _fix_math)
+    app.connect("doctree-resolved", _html_titles)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
