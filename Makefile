@@ -139,8 +139,15 @@ else
 	@echo "No notebooks in book/ yet."
 endif
 
+# JupyterLab on book/, opening the landing notebook (book/start_here.ipynb). As root (a
+# container, a cloud VM) JupyterLab refuses to start without --allow-root: pass it then only.
+# The URL JupyterLab prints once it is ready (with its token) opens the landing notebook.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab book/
+	@echo "make lab: starting JupyterLab on book/; open the http://... URL it prints below."
+	@echo "make lab: start with start_here.ipynb; stop the server with Ctrl+C."
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) --LabApp.default_url=/lab/tree/start_here.ipynb \
+		book/start_here.ipynb
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

@@ -8,10 +8,9 @@ test set. Prints one line per seed and a summary.
     .venv/bin/python benchmarks/bench_training.py            # seeds 0..19
     .venv/bin/python benchmarks/bench_training.py --seeds 5  # seeds 0..4
 
-A notebook can reuse the measurement without the printing::
+The measurement itself is ``cnn6.recipe`` (chapter 12 calls it)::
 
-    import sys; sys.path.insert(0, "../benchmarks")
-    from bench_training import evaluate_recipe, summarize
+    from cnn6.recipe import evaluate_recipe, summarize
     results = evaluate_recipe(range(5), epochs=20)
 """
 
@@ -21,7 +20,7 @@ import os
 
 if __name__ == "__main__":
     # One core, one BLAS thread, as in bench_engine.py: set before numpy is imported, and only
-    # when run as a script (a notebook that imports this module keeps its own settings).
+    # when run as a script (a program that imports this module keeps its own settings).
     for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[_var] = "1"
     if hasattr(os, "sched_setaffinity"):
@@ -31,54 +30,14 @@ if __name__ == "__main__":
             pass
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 from _cli import positive  # noqa: E402
 
 import cnn6  # noqa: E402
 
-TARGET_ACCURACY = 0.99
-
-
-def evaluate_recipe(seeds, n_train=4000, n_test=2000, **train_kwargs) -> list[dict]:
-    """Train once per seed and measure; ``train_kwargs`` go to :func:`cnn6.train`.
-
-    Returns one dict per seed: ``seed``, ``accuracy`` (on the test set), ``train_accuracy``
-    (last epoch, on the training set) and ``seconds`` (wall-clock time of ``cnn6.train``).
-    """
-    results = []
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        X, y = cnn6.make_dataset(n_train, rng)
-        X_test, y_test = cnn6.make_dataset(n_test, rng)
-        params = cnn6.init_params(rng)
-        start = time.perf_counter()
-        params, history = cnn6.train(params, X, y, rng=rng, **train_kwargs)
-        seconds = time.perf_counter() - start
-        results.append(
-            {
-                "seed": int(seed),
-                "accuracy": cnn6.accuracy(params, X_test, y_test),
-                "train_accuracy": history.accuracy[-1],
-                "seconds": seconds,
-            }
-        )
-    return results
-
-
-def summarize(results, target=TARGET_ACCURACY) -> dict:
-    """How many runs reach ``target`` test accuracy, the worst accuracy, mean and max time."""
-    accuracies = [r["accuracy"] for r in results]
-    seconds = [r["seconds"] for r in results]
-    return {
-        "runs": len(results),
-        "reached": sum(a >= target for a in accuracies),
-        "target": target,
-        "worst_accuracy": min(accuracies),
-        "mean_seconds": float(np.mean(seconds)),
-        "max_seconds": max(seconds),
-    }
+# The measurement lives in the package (chapter 12 runs it too); this script prints it.
+from cnn6.recipe import evaluate_recipe, summarize  # noqa: E402
 
 
 def main(argv=None) -> int:

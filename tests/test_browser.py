@@ -476,9 +476,9 @@ def _fixture_notebook():
         code("explore_network()"),
         code("from cnn6.view.widgets import explore_training\n\nexplore_training(n=100, epochs=5)"),
         md(
-            "```{exercise}\n:label: fixture-ex\n\nCompute $z_1[0, 0]$ by hand.\n```\n\n"
-            "```{solution} fixture-ex\n:class: dropdown\n\nThe sum of the window times the "
-            "kernel, plus $b$.\n```"
+            '<div class="exercise">\n\n**Exercise 1.1.** Compute $z_1[0, 0]$ by hand.\n\n</div>'
+            '\n\n<details class="solution">\n<summary>Solution to Exercise 1.1</summary>\n\n'
+            "The sum of the window times the kernel, plus $b$.\n\n</details>"
         ),
     ]
     nb.metadata["kernelspec"] = {

@@ -17,7 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
+# The landing notebook `make lab` opens: not a page of the book (excluded in _config.yml).
+LANDING = BOOK / "start_here.ipynb"
+NOTEBOOKS = sorted(p for p in BOOK.glob("*.ipynb") if p != LANDING)
 CHAPTERS = [nb for nb in NOTEBOOKS if re.match(r"\d\d_", nb.name)]
 
 
@@ -120,14 +122,188 @@ def test_first_cell_installs_the_engine_on_a_fresh_kernel(path):
 def test_chapter_shape(path):
     nb = nbformat.read(path, as_version=4)
     markdown = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
-    assert re.match(r"\((ch-[a-z-]+)\)=\n# \S", markdown[0]), f"{path.name}: label and title first"
+    assert re.match(r"# \S", markdown[0]), f"{path.name}: the title first"
     text = "\n".join(markdown)
     assert "## Summary" in text, path.name
-    exercises = re.findall(r"```\{exercise\}", text)
-    solutions = re.findall(r"```\{solution\} [\w-]+\n:class: dropdown", text)
-    assert len(exercises) >= 3 and len(solutions) == len(exercises), path.name
+    assert len(re.findall(EXERCISE, text)) >= 3, f"{path.name}: at least three exercises"
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     assert "cnn6.pipeline(" in code, f"{path.name}: the pipeline picture at the top"
+
+
+# ------------------------------------------------- exercises, solutions and cross-references
+# The chapters are written in CommonMark + HTML that every notebook front-end renders the same
+# way (JupyterLab, Notebook 7, Colab, GitHub, nbviewer, VS Code) and that the book styles
+# (book/_ext/static/cnn6.css): no MyST role, directive or label, numbers written by hand.
+EXERCISE = re.compile(
+    r'^<div class="exercise"[^>]*>\n\n\*\*Exercise (\d+)\.(\d+)\.\*\* \S.*?\n\n</div>$', re.M | re.S
+)
+SOLUTION = re.compile(
+    r'^<details class="solution">\n<summary>Solution to Exercise (\d+)\.(\d+)</summary>\n\n'
+    r"(.*?)\n\n</details>$",
+    re.M | re.S,
+)
+MYST_ONLY = {
+    "a label line": re.compile(r"^\([\w.-]+\)=\s*$", re.M),
+    "a role": re.compile(r"\{[a-z][\w:-]*\}`"),
+    "a directive": re.compile(r"^(`{3,}|:{3,})\s*\{[\w:-]+\}", re.M),
+    "a directive option": re.compile(r"^:(label|class|name|nonumber|hidden):", re.M),
+}
+
+
+def _numbered_chapters() -> dict[str, tuple[int, str]]:
+    """book/<stem> -> (number, title) from the numbered parts of _toc.yml, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    numbered = [
+        e["file"] for part in toc["parts"] if part.get("numbered") for e in part["chapters"]
+    ]
+    chapters = {}
+    for number, entry in enumerate(numbered, start=1):
+        path = ROOT / f"{entry}.ipynb"
+        first = next(
+            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
+        )
+        chapters[Path(entry).name] = (number, re.match(r"# (.+)", first).group(1).strip())
+    return chapters
+
+
+def _markdown(path: Path) -> str:
+    if path.suffix == ".md":
+        return path.read_text(encoding="utf-8")
+    nb = nbformat.read(path, as_version=4)
+    return "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def _exercises(text: str) -> list[tuple[int, int]]:
+    return [(int(n), int(k)) for n, k in EXERCISE.findall(text)]
+
+
+def _solutions(text: str) -> list[tuple[int, int]]:
+    """The exercise number of every solution that has a body."""
+    return [(int(n), int(k)) for n, k, body in SOLUTION.findall(text) if body.strip()]
+
+
+PAGES = [*NOTEBOOKS, LANDING, *sorted(BOOK.glob("*.md"))]
+
+
+def test_chapter_numbers_follow_the_toc():
+    chapters = _numbered_chapters()
+    assert [n for n, _ in chapters.values()] == list(range(1, 14)), chapters
+    assert set(chapters) == {p.stem for p in CHAPTERS}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_exercises_numbered_by_chapter_each_with_one_solution(path):
+    number, _ = _numbered_chapters()[path.stem]
+    text = _markdown(path)
+    exercises = _exercises(text)
+    assert exercises == [(number, k) for k in range(1, len(exercises) + 1)], (
+        f"{path.name} is chapter {number}: exercises {exercises}, not {number}.1, {number}.2..."
+    )
+    # Every exercise block and every solution block is well formed: count the bare openings too.
+    assert len(re.findall(r'<div class="exercise"', text)) == len(exercises), path.name
+    solutions = _solutions(text)
+    assert len(re.findall(r"<details", text)) == len(solutions), (
+        f"{path.name}: a malformed solution"
+    )
+    assert solutions == exercises, f"{path.name}: solutions {solutions} for exercises {exercises}"
+    # Each solution directly follows its exercise.
+    pairs = re.findall(
+        r"\*\*Exercise (\d+\.\d+)\.\*\*.*?</div>\n+<details[^>]*>\n<summary>"
+        r"Solution to Exercise (\d+\.\d+)<",
+        text,
+        re.S,
+    )
+    assert [a for a, b in pairs if a == b] == [f"{n}.{k}" for n, k in exercises], path.name
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_no_myst_only_syntax(path):
+    text = _markdown(path)
+    for what, pattern in MYST_ONLY.items():
+        found = pattern.search(text)
+        assert not found, f"{path.name}: {what} {found.group(0)!r}, which only MyST renders"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_chapter_and_exercise_references_agree_with_the_toc(path):
+    """ "Chapter N, Title" names chapter N of the toc by its title; a link to a chapter
+    carries its number; "Exercise N.k" exists in chapter N."""
+    chapters = _numbered_chapters()
+    by_number = {n: (stem, title) for stem, (n, title) in chapters.items()}
+    exercises = {stem: _exercises(_markdown(BOOK / f"{stem}.ipynb")) for stem in chapters}
+    text = _markdown(path)
+    for m in re.finditer(r"\bChapter (\d+)(, )?", text):
+        number = int(m.group(1))
+        assert number in by_number, f"{path.name}: {m.group(0)!r}: no chapter {number}"
+        if m.group(2):
+            title = by_number[number][1]
+            assert text[m.end() :].startswith(title), (
+                f"{path.name}: {text[m.start() : m.end() + 60]!r}: chapter {number} is {title!r}"
+            )
+    links = re.findall(r"\[([^\]]+)\]\(([\w.-]+?)\.ipynb(?:#[\w-]+)?\)", text)
+    for label, stem in links:
+        assert (BOOK / f"{stem}.ipynb").exists(), f"{path.name}: link to a missing {stem}.ipynb"
+        if stem in chapters:
+            number, title = chapters[stem]
+            assert label in (str(number), f"Chapter {number}, {title}"), (
+                f"{path.name}: [{label}]({stem}.ipynb): chapter {number} is {title!r}"
+            )
+    for n, k in re.findall(r"\bExercise (\d+)\.(\d+)", text):
+        stem = by_number[int(n)][0]
+        assert (int(n), int(k)) in exercises[stem], f"{path.name}: Exercise {n}.{k} does not exist"
+    if path.stem in chapters:
+        own = chapters[path.stem][0]
+        for n, _ in re.findall(r"\*\*Exercise (\d+)\.(\d+)\.\*\*", text):
+            assert int(n) == own, f"{path.name} is chapter {own}: it holds Exercise {n}.x"
+
+
+def test_landing_lists_every_chapter_and_the_ones_with_explorers():
+    """start_here.ipynb (what `make lab` opens): outside the book, no code, every chapter
+    linked in order, and "(explorer)" exactly on the chapters that show an explorer."""
+    assert f"book/{LANDING.stem}" not in _toc_files()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert f"book/{LANDING.name}" in config["exclude_patterns"]
+    nb = nbformat.read(LANDING, as_version=4)
+    assert [cell.cell_type for cell in nb.cells] == ["markdown"]
+    text = nb.cells[0].source
+    listed = re.findall(
+        r"^- \[Chapter (\d+), [^\]]+\]\((\w+)\.ipynb\)( \(explorer\))?$", text, re.M
+    )
+    chapters = _numbered_chapters()
+    assert [(int(n), stem) for n, stem, _ in listed] == sorted(
+        (n, stem) for stem, (n, _) in chapters.items()
+    )
+    with_explorer = sorted(
+        chapters[p.stem][0]
+        for p in CHAPTERS
+        if any(
+            re.search(r"\bexplore_\w+\(", c.source)
+            for c in nbformat.read(p, as_version=4).cells
+            if c.cell_type == "code"
+        )
+    )
+    assert [int(n) for n, _, mark in listed if mark] == with_explorer
+    numbers = ", ".join(map(str, with_explorer[:-1])) + f" and {with_explorer[-1]}"
+    assert f"Chapters {numbers} have an explorer" in " ".join(text.split())
+
+
+def test_reference_checks_can_fail():
+    """The checks above reject what they are meant to reject."""
+    assert MYST_ONLY["a role"].search("see {ref}`ch-conv`")
+    assert MYST_ONLY["a label line"].search("(ch-conv)=\n# Convolution")
+    assert MYST_ONLY["a directive"].search("```{exercise}\n:label: x\n")
+    assert MYST_ONLY["a directive"].search("::::{solution} x")
+    assert MYST_ONLY["a directive option"].search(":class: dropdown")
+    assert not MYST_ONLY["a role"].search("$\\frac{a}{b}$ and `x[0]`")
+    block = '<div class="exercise">\n\n**Exercise 2.1.** Text.\n\n</div>'
+    assert _exercises(block) == [(2, 1)]
+    assert _exercises(block.replace("\n\n**", "\n**")) == []
+    answer = (
+        '<details class="solution">\n<summary>Solution to Exercise 2.1</summary>\n\n'
+        "{}\n\n</details>"
+    )
+    assert _solutions(answer.format("The sum.")) == [(2, 1)]
+    assert _solutions(answer.format("")) == []
 
 
 # --------------------------------------------------------------------------- nbval sanitizers

@@ -8,6 +8,9 @@ then MathJax itself (520, ``mathjax_options`` in ``_config.yml``); on a page wit
 RequireJS's configuration below (450), then RequireJS and the widgets' HTML manager (500, in
 that order). This extension, through Sphinx's public API only:
 
+- serves ``static/cnn6.css``, the book's frame for the exercises and solutions that the notebooks
+  write as plain HTML (``<div class="exercise">``, ``<details class="solution">``), so that
+  JupyterLab, Colab and other viewers show them without any extension;
 - stops the build with a clear message when ``_vendor/`` was not made;
 - gives MathJax 3 the ``MathJax.Hub.Queue`` of MathJax 2, which the widgets' HTML manager
   calls to typeset a widget's label (without it: a console error on every page with a widget);
@@ -29,6 +32,7 @@ from typing import Any
 
 from sphinx.errors import ConfigError, ExtensionError
 
+STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = "_vendor"
 REQUIRED = (
     "mathjax/es5/tex-mml-chtml.js",
@@ -138,7 +142,13 @@ def _no_remote_assets(app: Any, exception: Exception | None) -> None:
         )
 
 
+def _add_static_path(app: Any, config: Any) -> None:
+    config.html_static_path.append(str(STATIC))
+
+
 def setup(app: Any) -> dict:
+    app.connect("config-inited", _add_static_path)
+    app.add_css_file("cnn6.css")
     app.connect("builder-inited", _check_vendor)
     app.add_js_file(None, body=MATHJAX2_SHIM, priority=510)
     # Late, so that every other extension has added its scripts to the page.

@@ -1,0 +1,367 @@
+"""The chapters where students open them: a real JupyterLab, and a renderer with no MyST.
+
+**JupyterLab.** One server from this environment (``python -m jupyter lab``) for the whole
+module, on 127.0.0.1 and a port it picks itself (read back from its runtime file), with a
+token set here, its root a temporary copy of ``book/`` (Run All writes outputs and saves: the
+repository is never touched), its settings in a temporary folder (notebook windowing off, so
+that every cell is in the page; the notebook's kernel started without asking, as the
+"Always start the preferred kernel" box of JupyterLab's dialog does; no news or update
+checks). Debian's chromium opens every chapter of ``_toc.yml`` (a few at a time, each in its
+own tab and kernel) and, as a person would, clicks Edit → Clear Outputs of All Cells, then
+Run → Run All Cells, waits for every cell to run and the kernel to be idle, then File → Save
+Notebook. Required, per chapter:
+
+- every code cell ran, in order, and the saved notebook holds no error output except in the
+  cells tagged ``raises-exception``, which JupyterLab runs past and which must raise;
+- the sliders of the explorers render, in the chapters that show an explorer;
+- the rendered text holds none of ``{ref}``, ``{exercise}``, ``{solution}``, ``:label:``,
+  ``:class:`` or a ``(name)=`` line, and its mathematics is typeset;
+- every exercise of the notebook is there and framed, and every solution is hidden until its
+  summary is clicked, and visible after.
+
+**Plain renderer.** nbconvert's HTML exporter (no MyST), standing in for Colab, GitHub's viewer
+and nbviewer, on every notebook of the book, opened in chromium with every off-site request
+blocked: no solution visible without a click, none of the MyST syntax above in the text.
+
+Screenshots (the exercises of each chapter, in JupyterLab and in the plain page) go to
+``_build/screenshots/lab/``. Without chromium these tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_browser import CHROMIUM, browser_type_launch_args, toc_pages  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+SHOTS = ROOT / "_build" / "screenshots" / "lab"
+NOTEBOOKS = [Path(p).name + ".ipynb" for p in toc_pages() if (ROOT / f"{p}.ipynb").is_file()]
+PARALLEL = 2  # chapters (kernels) running at once: one per core
+RUN_TIMEOUT = 900  # seconds for one chapter's Run All, on a loaded machine
+
+RAW_SYNTAX = re.compile(r"\{ref\}|\{exercise\}|\{solution\}|:label:|:class:|^\([\w.-]+\)=$", re.M)
+
+
+def _expected(name: str) -> dict:
+    """What the stored notebook says the page must show."""
+    nb = nbformat.read(BOOK / name, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    return {
+        "exercises": len(re.findall(r'<div class="exercise"', markdown)),
+        "solutions": len(re.findall(r'<details class="solution"', markdown)),
+        "explorer": any(re.search(r"\bexplore_\w+\(", c.source) for c in code),
+        "math": "$" in markdown,
+    }
+
+
+# ---------------------------------------------------------------- JupyterLab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a temporary copy of book/: (base URL, token, root folder)."""
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "book"
+    shutil.copytree(BOOK, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_ext"))
+    settings = tmp / "settings" / "@jupyterlab"
+    (settings / "notebook-extension").mkdir(parents=True)
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none", "autoStartDefaultKernel": True}), encoding="utf-8"
+    )
+    (settings / "apputils-extension").mkdir(parents=True)
+    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"checkForUpdates": False, "fetchNews": "false"}), encoding="utf-8"
+    )
+    token = secrets.token_hex(16)
+    runtime = tmp / "runtime"
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+        # kernels of this environment first, as in the Makefile
+        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
+        "PYTHONHASHSEED": "0",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port=0",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={tmp / 'settings'}",
+        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+    ]
+    if os.geteuid() == 0:  # as `make lab` does: JupyterLab refuses root without it
+        command.append("--allow-root")
+    log = (tmp / "server.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(runtime.glob("jpserver-*.json")):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("JupyterLab did not start:\n" + (tmp / "server.log").read_text())
+            time.sleep(0.3)
+        info = json.loads(next(runtime.glob("jpserver-*.json")).read_text(encoding="utf-8"))
+        yield f"http://127.0.0.1:{info['port']}", token, root
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _menu(page, menu: str, item: str) -> None:
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        raise AssertionError(f"a JupyterLab dialog is open: {dialog.first.inner_text()!r}")
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).first.click()
+
+
+JS_PROMPTS = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
+    .map(e => e.innerText.trim())"""
+
+JS_KERNEL_IDLE = """() => /\\| Idle/.test(
+    (document.querySelector('#jp-main-statusbar') || {innerText: ''}).innerText)"""
+
+JS_STATE = """() => {
+  const md = Array.from(document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'));
+  const exercises = Array.from(document.querySelectorAll('.jp-RenderedMarkdown div.exercise'));
+  return {
+    text: md.map(e => e.innerText).join('\\n'),
+    math: document.querySelectorAll('.jp-RenderedMarkdown mjx-container').length,
+    rawMath: md.filter(e => /\\$\\$|\\\\begin\\{/.test(e.innerText)).length,
+    exercises: exercises.length,
+    framed: exercises.filter(e => parseFloat(getComputedStyle(e).borderLeftWidth) > 0).length,
+    sliders: document.querySelectorAll('.widget-slider, .widget-hslider').length,
+    widgetErrors: (document.body.innerText.match(/Error displaying widget/g) || []).length,
+  };
+}"""
+
+
+def _check_solutions(page) -> tuple[int, list[str]]:
+    """Each <details class="solution">: closed, body hidden; clicked: open, body visible."""
+    problems = []
+    solutions = page.locator(".jp-RenderedMarkdown details.solution")
+    count = solutions.count()
+    for k in range(count):
+        sol = solutions.nth(k)
+        body = sol.locator(":scope > :not(summary)")
+        if body.count() == 0:
+            problems.append(f"solution {k} has no body")
+            continue
+        sol.locator("summary").scroll_into_view_if_needed()
+        if sol.evaluate("e => e.open") or body.first.is_visible():
+            problems.append(f"solution {k} is visible before its summary is clicked")
+        sol.locator("summary").click()
+        try:
+            body.first.wait_for(state="visible", timeout=5_000)
+        except Exception:
+            problems.append(f"solution {k} stays hidden after its summary is clicked")
+    return count, problems
+
+
+def _start(context, base: str, token: str, name: str):
+    """Open a chapter in a new tab (its own workspace), clear its outputs, Run All Cells."""
+    page = context.new_page()
+    workspace = re.sub(r"\W", "-", Path(name).stem)
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
+    page.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for(timeout=120_000)
+    # The kernel is ready (a Run All sent before that is lost): the status bar says Idle.
+    page.wait_for_function(JS_KERNEL_IDLE, timeout=180_000)
+    _menu(page, "Edit", "Clear Outputs of All Cells")
+    page.wait_for_function(f"() => ({JS_PROMPTS})().every(p => p === '[ ]:')", timeout=30_000)
+    _menu(page, "Run", "Run All Cells")
+    return page
+
+
+def _finished(page) -> bool:
+    """Every cell ran or stopped; or a dialog waits for an answer (_inspect reports it)."""
+    if page.locator(".jp-Dialog").count():
+        return True
+    prompts = page.evaluate(JS_PROMPTS)
+    idle = page.evaluate(JS_KERNEL_IDLE)
+    return idle and not any("*" in p for p in prompts) and "[ ]:" not in prompts[:1]
+
+
+def _inspect(page, name: str, root: Path, seconds: float) -> dict:
+    """Save the notebook, then read what JupyterLab shows and what it saved."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}_dialog.png"))
+        return {"dialog": dialog.first.inner_text(), "seconds": seconds}
+    _menu(page, "File", "Save Notebook")
+    page.locator(".jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+    state = page.evaluate(JS_STATE)
+    heading = page.locator(".jp-RenderedMarkdown h2", has_text="Exercises")
+    if heading.count():
+        heading.first.scroll_into_view_if_needed()
+        page.evaluate(
+            "document.querySelector('.jp-WindowedPanel-outer, .jp-Notebook').scrollBy(0, -60)"
+        )
+    page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}.png"))
+    state["solutions"], state["solution_problems"] = _check_solutions(page)
+    if heading.count():
+        page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}_solution_open.png"))
+    saved = nbformat.read(root / name, as_version=4)
+    code = [c for c in saved.cells if c.cell_type == "code"]
+    state["counts"] = [c.execution_count for c in code]
+    state["errors"] = [
+        (k, "raises-exception" in c.metadata.get("tags", []), out.get("ename"))
+        for k, c in enumerate(code)
+        for out in c.outputs
+        if out.output_type == "error"
+    ]
+    state["meant"] = [
+        k for k, c in enumerate(code) if "raises-exception" in c.metadata.get("tags", [])
+    ]
+    state["seconds"] = seconds
+    return state
+
+
+@pytest.fixture(scope="module")
+def lab_results(request, browser, lab):
+    """Every chapter the session's tests ask for (all of them, unless -k selects some), run
+    in JupyterLab, PARALLEL at a time: {notebook: what was seen}."""
+    base, token, root = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    wanted = {
+        item.callspec.params["name"]
+        for item in request.session.items
+        if item.module is request.module and item.name.startswith("test_chapter_")
+    }
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    results, waiting, running = {}, [n for n in NOTEBOOKS if n in wanted], {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < PARALLEL:
+                name = waiting.pop(0)
+                running[name] = (_start(context, base, token, name), time.monotonic())
+            for name, (page, started) in list(running.items()):
+                elapsed = time.monotonic() - started
+                if _finished(page) or elapsed > RUN_TIMEOUT:
+                    results[name] = _inspect(page, name, root, elapsed)
+                    results[name]["timed_out"] = elapsed > RUN_TIMEOUT
+                    if "dialog" not in results[name]:
+                        _menu(page, "Kernel", "Shut Down Kernel")  # frees its memory
+                    page.close()
+                    del running[name]
+            time.sleep(1)
+    finally:
+        context.close()
+    total = sum(r["seconds"] for r in results.values())
+    print(f"JupyterLab: {len(results)} notebooks, Run All {total:.0f} s in all")
+    return results
+
+
+def test_chromium_is_there():
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} not found: the JupyterLab tests need it"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_chapter_runs_in_jupyterlab(lab_results, name):
+    seen, expected = lab_results[name], _expected(name)
+    assert "dialog" not in seen, f"{name}: JupyterLab asks: {seen['dialog']!r}"
+    assert not seen["timed_out"], f"{name}: Run All did not finish in {RUN_TIMEOUT} s"
+    assert seen["counts"] == list(range(1, len(seen["counts"]) + 1)), (
+        f"{name}: execution counts after Run All: {seen['counts']}"
+    )
+    unexpected = [e for e in seen["errors"] if not e[1]]
+    assert not unexpected, (
+        f"{name}: error outputs in cells not tagged raises-exception: {unexpected}"
+    )
+    raised = sorted({k for k, meant, _ in seen["errors"] if meant})
+    assert raised == seen["meant"], f"{name}: cells meant to raise {seen['meant']}, raised {raised}"
+    assert seen["widgetErrors"] == 0, f"{name}: a widget failed to display"
+    if expected["explorer"]:
+        assert seen["sliders"] > 0, f"{name}: the explorer shows no slider"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_chapter_reads_in_jupyterlab(lab_results, name):
+    seen, expected = lab_results[name], _expected(name)
+    assert "dialog" not in seen, f"{name}: JupyterLab asks: {seen['dialog']!r}"
+    raw = RAW_SYNTAX.findall(seen["text"])
+    assert not raw, f"{name}: MyST syntax shown raw in JupyterLab: {raw}"
+    if expected["math"]:
+        assert seen["math"] > 0 and seen["rawMath"] == 0, f"{name}: mathematics not typeset"
+    assert seen["exercises"] == expected["exercises"], name
+    assert seen["framed"] == seen["exercises"], f"{name}: an exercise has no frame"
+    assert seen["solutions"] == expected["solutions"], f"{name}: solutions rendered"
+    assert not seen["solution_problems"], f"{name}: {seen['solution_problems']}"
+
+
+# ---------------------------------------------------------------- a renderer with no MyST
+
+JS_PLAIN = """() => ({
+  text: Array.from(document.querySelectorAll('.jp-MarkdownCell')).map(e => e.innerText).join('\\n'),
+  cells: document.querySelectorAll('.jp-MarkdownCell').length,
+  solutions: Array.from(document.querySelectorAll('details.solution')).map(d => ({
+    open: d.open,
+    hidden: Array.from(d.children).filter(c => c.tagName !== 'SUMMARY')
+      .every(c => !c.checkVisibility()),
+    summary: (d.querySelector('summary') || {innerText: ''}).innerText,
+  })),
+  exercises: document.querySelectorAll('div.exercise').length,
+})"""
+
+
+@pytest.fixture(scope="module")
+def plain_pages(tmp_path_factory):
+    """Every notebook of the book as nbconvert's HTML (no MyST support): {name: path}."""
+    from nbconvert import HTMLExporter
+
+    out = tmp_path_factory.mktemp("plain")
+    exporter = HTMLExporter()
+    pages = {}
+    for name in NOTEBOOKS:
+        body, _ = exporter.from_notebook_node(nbformat.read(BOOK / name, as_version=4))
+        pages[name] = out / f"{Path(name).stem}.html"
+        pages[name].write_text(body, encoding="utf-8")
+    return pages
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_plain_renderer_hides_solutions_and_shows_no_myst(browser, plain_pages, name):
+    expected = _expected(name)
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    # No site but the page itself: the exporter's MathJax and require.js come from a CDN.
+    context.route(re.compile(r"^https?://"), lambda route: route.abort())
+    page = context.new_page()
+    try:
+        page.goto(plain_pages[name].as_uri())
+        seen = page.evaluate(JS_PLAIN)
+        heading = page.locator("h2", has_text="Exercises")
+        if heading.count():
+            heading.first.scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"plain_{Path(name).stem}.png"))
+    finally:
+        context.close()
+    assert seen["cells"] > 0, f"{name}: no Markdown cell found in the exported page"
+    raw = RAW_SYNTAX.findall(seen["text"])
+    assert not raw, f"{name}: MyST syntax shown raw by a plain renderer: {raw}"
+    assert seen["exercises"] == expected["exercises"], name
+    assert len(seen["solutions"]) == expected["solutions"], name
+    for k, sol in enumerate(seen["solutions"]):
+        assert not sol["open"] and sol["hidden"], f"{name}: solution {k} visible without a click"
+        assert re.fullmatch(r"Solution to Exercise \d+\.\d+", sol["summary"].strip()), sol
