@@ -1,0 +1,234 @@
+"""Sphinx extension of the cnn6 book: the PDF as a print edition (LaTeX builder only).
+
+The LaTeX builder assembles the whole book into one doctree; for that tree only (the HTML
+pages are not touched), this extension
+
+- makes the introduction and the notation front matter: unnumbered chapters on roman-numbered
+  pages, the introduction's sections inside one chapter "Introduction";
+- prints every caption of ``_toc.yml``'s parts as a LaTeX ``\\part`` (unnumbered, as on the
+  web), and gives every chapter of a numbered part the number the web book gives it
+  (Sphinx's section numbers); chapters of unnumbered parts stay unnumbered;
+- moves every solution, written in the notebooks as
+  ``<details class="solution"><summary>Solution to Exercise 2.1</summary> ... </details>``
+  (raw HTML around ordinary Markdown, dropped by LaTeX), to a section "Solutions" at the end
+  of its chapter that starts on a new page, with page references both ways: "Solution on
+  page N" where the solution was, "Exercise 2.1, page M" above the solution;
+- prints the chapter's web address (GitHub Pages of the ``repository`` in ``_config.yml``),
+  with a QR code, under each chapter's title and each "Play with it" heading.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from docutils import nodes
+from sphinx import addnodes
+
+_SOLUTION_OPEN = re.compile(r"<details\b[^>]*\bclass\s*=\s*\"[^\"]*\bsolution\b", re.I)
+_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I | re.S)
+_DETAILS_CLOSE = re.compile(r"</details\s*>", re.I)
+_EXERCISE_NAME = re.compile(r"Exercise\s+(\d+(?:\.\d+)*)")
+_PLAY_TITLE = "Play with it"
+
+PREAMBLE = r"""
+\usepackage{qrcode}
+% cnn6_print: numbered and unnumbered stretches of the book (sphinxmanual sets 2).
+\newcommand{\cnnsixnumbered}{\setcounter{secnumdepth}{2}}
+\newcommand{\cnnsixunnumbered}{\setcounter{secnumdepth}{-2}}
+% A part page with an unnumbered title, as the web book's captions.
+\newcommand{\cnnsixpart}[1]{\cnnsixunnumbered\part{#1}}
+"""
+
+# Sphinx's table of contents resets the page numbers to arabic after it; here the roman
+# numbers run on through the front matter, and the first numbered part starts page 1.
+TABLE_OF_CONTENTS = r"""
+\pagenumbering{roman}
+\begingroup\setlength{\parskip}{0pt}\sphinxtableofcontentshook\tableofcontents\endgroup
+\cleardoublepage
+"""
+MAIN_MATTER = r"\cleardoublepage\pagenumbering{arabic}"
+
+
+def _raw(tex: str) -> nodes.raw:
+    return nodes.raw("", tex + "\n", format="latex")
+
+
+def pages_address(repository_url: str, path_to_book: str = "") -> str:
+    """The address of the published book: GitHub Pages of the repository at `repository_url`.
+
+    ``https://github.com/OWNER/REPO`` gives ``https://owner.github.io/REPO/`` (a repository
+    named ``OWNER.github.io`` is published at the root), followed by `path_to_book`.
+    """
+    parsed = urlparse(repository_url or "")
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.netloc.lower() != "github.com" or len(parts) < 2:
+        raise ValueError(
+            f"repository_url: expected https://github.com/OWNER/REPO, got {repository_url!r}"
+        )
+    owner, repo = parts[0].lower(), parts[1].removesuffix(".git")
+    base = f"https://{owner}.github.io/"
+    if repo.lower() != f"{owner}.github.io":
+        base += f"{repo}/"
+    path = (path_to_book or "").strip("/")
+    return base + (f"{path}/" if path else "")
+
+
+def _live_link(address: str) -> nodes.raw:
+    """A printed link to the live chapter at `address`, a QR code beside it."""
+    return _raw(
+        "\\par\\noindent\\begin{minipage}[c]{\\dimexpr\\linewidth-2cm\\relax}\\small\\raggedright\n"
+        f"The live chapter, with its controls, is at\\\\\\url{{{address}}}\n"
+        "\\end{minipage}\\hfill\\qrcode[height=1.6cm]{" + address + "}\\par\\medskip"
+    )
+
+
+def _parts(env: Any) -> list[tuple[str, bool, list[str]]]:
+    """(caption, numbered, docnames) of every toctree of the root document, in order."""
+    root = env.get_doctree(env.config.root_doc)
+    return [
+        (t.get("caption") or "", bool(t.get("numbered")), [str(f) for f in t["includefiles"]])
+        for t in root.findall(addnodes.toctree)
+    ]
+
+
+def _is_raw_html(node: nodes.Node, pattern: re.Pattern) -> bool:
+    return (
+        isinstance(node, nodes.raw)
+        and "html" in node.get("format", "").split()
+        and bool(pattern.search(node.astext()))
+    )
+
+
+def _collect_solutions(chapter: nodes.section, docname: str) -> list[tuple[str, list]]:
+    """Take every ``<details class="solution">`` block out of `chapter`.
+
+    Each block is replaced by a paragraph "Solution on page N"; the result lists, in order,
+    (exercise number, the block's nodes) for each.
+    """
+    found = []
+    for opener in list(chapter.findall(lambda n: _is_raw_html(n, _SOLUTION_OPEN))):
+        parent = opener.parent
+        siblings = parent.children
+        start = siblings.index(opener)
+        summary = _SUMMARY.search(opener.astext())
+        end = start
+        while end < len(siblings) and not _is_raw_html(siblings[end], _DETAILS_CLOSE):
+            end += 1
+        if end == len(siblings):
+            raise ValueError(f"{docname}: <details class=\"solution\"> without </details>")
+        block = siblings[start + 1 : end]
+        if summary is None:
+            raise ValueError(f"{docname}: a solution without <summary>")
+        name = _EXERCISE_NAME.search(re.sub(r"<[^>]+>", "", summary.group(1)))
+        if name is None:
+            raise ValueError(
+                f"{docname}: solution summary {summary.group(1)!r} names no 'Exercise N.k'"
+            )
+        number = name.group(1)
+        note = nodes.paragraph()
+        note += nodes.emphasis("", "Solution on page ")
+        note += _raw(f"\\emph{{\\pageref{{cnnsix-sol-{number}}}}}.")
+        exercise_anchor = _raw(f"\\phantomsection\\label{{cnnsix-ex-{number}}}")
+        parent[start : end + 1] = [exercise_anchor, note]
+        found.append((number, block))
+    return found
+
+
+def _solutions_section(chapter_number: str, solutions: list[tuple[str, list]]) -> list:
+    """A new page "Solutions", each solution under "Exercise N.k, page M"."""
+    out = [
+        _raw(
+            "\\clearpage\\phantomsection\\section*{Solutions to the exercises of Chapter "
+            f"{chapter_number}}}\\addcontentsline{{toc}}{{section}}{{Solutions}}"
+        )
+    ]
+    for number, block in solutions:
+        heading = nodes.paragraph()
+        heading += _raw(f"\\phantomsection\\label{{cnnsix-sol-{number}}}")
+        heading += nodes.strong("", f"Exercise {number}")
+        heading += _raw(f", page \\pageref{{cnnsix-ex-{number}}}")
+        out.append(heading)
+        out.extend(block)
+    return out
+
+
+def _chapter_of(start: addnodes.start_of_file) -> nodes.section | None:
+    return next((c for c in start.children if isinstance(c, nodes.section)), None)
+
+
+def _insert_after_title(section: nodes.section, node: nodes.Node) -> None:
+    title = next(k for k, c in enumerate(section.children) if isinstance(c, nodes.title))
+    section.insert(title + 1, node)
+
+
+def _print_edition(app: Any, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "latex" or docname != app.config.root_doc:
+        return
+    env = app.env
+    options = app.config.html_theme_options or {}
+    site = pages_address(options.get("repository_url", ""), options.get("path_to_docs", ""))
+    root = next(iter(doctree.findall(nodes.section)))
+
+    # Front matter: the root page's own text and sections become one unnumbered chapter.
+    first_toc = next(
+        (k for k, c in enumerate(root.children) if isinstance(c, nodes.compound)), len(root)
+    )
+    intro = nodes.section(ids=["cnnsix-introduction"], names=["introduction"])
+    intro += nodes.title("", "Introduction")
+    intro += _live_link(site + f"{docname}.html")
+    intro.extend(root.children[1:first_toc])
+    root[1:first_toc] = [_raw("\\cnnsixunnumbered"), intro]
+
+    starts = {s["docname"]: s for s in doctree.findall(addnodes.start_of_file)}
+    main_matter_started = False
+    for caption, numbered, docnames in _parts(env):
+        present = [starts[d] for d in docnames if d in starts]
+        if not present:
+            continue
+        first = present[0]
+        before = []
+        if numbered and not main_matter_started:
+            before.append(_raw(MAIN_MATTER))
+            main_matter_started = True
+        if caption:
+            before.append(_raw(f"\\cnnsixpart{{{caption}}}"))
+        first.parent.insert(first.parent.index(first), before)
+        for start in present:
+            doc = start["docname"]
+            chapter = _chapter_of(start)
+            if chapter is None:
+                continue
+            number = env.toc_secnumbers.get(doc, {}).get("")
+            if numbered and number:
+                label = ".".join(map(str, number))
+                start.parent.insert(
+                    start.parent.index(start),
+                    _raw(f"\\cnnsixnumbered\\setcounter{{chapter}}{{{number[0] - 1}}}"),
+                )
+            else:
+                label = ""
+                start.parent.insert(start.parent.index(start), _raw("\\cnnsixunnumbered"))
+            address = site + f"{doc}.html"
+            for section in list(chapter.findall(nodes.section)):
+                title = section.next_node(nodes.title)
+                if section is chapter or (title and title.astext().strip() == _PLAY_TITLE):
+                    _insert_after_title(section, _live_link(address))
+            solutions = _collect_solutions(chapter, doc)
+            if solutions:
+                if not label:
+                    raise ValueError(f"{doc}: solutions in an unnumbered chapter")
+                chapter.extend(_solutions_section(label, solutions))
+
+
+def _latex_settings(app: Any, config: Any) -> None:
+    elements = config.latex_elements
+    elements["preamble"] = elements.get("preamble", "") + PREAMBLE
+    elements.setdefault("tableofcontents", TABLE_OF_CONTENTS)
+
+
+def setup(app: Any) -> dict:
+    app.connect("config-inited", _latex_settings)
+    app.connect("doctree-resolved", _print_edition)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
