@@ -30,7 +30,11 @@ _SOLUTION_OPEN = re.compile(r"<details\b[^>]*\bclass\s*=\s*\"[^\"]*\bsolution\b"
 _SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I | re.S)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.I)
 _EXERCISE_NAME = re.compile(r"Exercise\s+(\d+(?:\.\d+)*)")
+_EXERCISE_OPEN = re.compile(r"<div\b[^>]*\bclass\s*=\s*\"[^\"]*\bexercise\b", re.I)
 _PLAY_TITLE = "Play with it"
+# Chapters still written with sphinx-exercise directives: the same treatment for its nodes.
+_LEGACY_EXERCISES = {"exercise_node", "exercise_enumerable_node"}
+_LEGACY_SOLUTION = "solution_node"
 
 PREAMBLE = r"""
 \usepackage{qrcode}
@@ -42,17 +46,19 @@ PREAMBLE = r"""
 """
 
 # Sphinx's table of contents resets the page numbers to arabic after it; here the roman
-# numbers run on through the front matter, and the first numbered part starts page 1.
+# numbers run on through the front matter, and the first numbered part starts page 1. (Sphinx
+# would also title it with the first part's caption, "Before we start".)
 TABLE_OF_CONTENTS = r"""
 \pagenumbering{roman}
-\begingroup\setlength{\parskip}{0pt}\sphinxtableofcontentshook\tableofcontents\endgroup
+\begingroup\setlength{\parskip}{0pt}\sphinxtableofcontentshook
+\renewcommand{\contentsname}{Contents}\tableofcontents\endgroup
 \cleardoublepage
 """
 MAIN_MATTER = r"\cleardoublepage\pagenumbering{arabic}"
 
 
-def _raw(tex: str) -> nodes.raw:
-    return nodes.raw("", tex + "\n", format="latex")
+def _raw(tex: str, inline: bool = False) -> nodes.raw:
+    return nodes.raw("", tex if inline else tex + "\n", format="latex")
 
 
 def pages_address(repository_url: str, path_to_book: str = "") -> str:
@@ -101,38 +107,57 @@ def _is_raw_html(node: nodes.Node, pattern: re.Pattern) -> bool:
     )
 
 
-def _collect_solutions(chapter: nodes.section, docname: str) -> list[tuple[str, list]]:
-    """Take every ``<details class="solution">`` block out of `chapter`.
+def _is_exercise_start(node: nodes.Node) -> bool:
+    return _is_raw_html(node, _EXERCISE_OPEN) or type(node).__name__ in _LEGACY_EXERCISES
 
-    Each block is replaced by a paragraph "Solution on page N"; the result lists, in order,
-    (exercise number, the block's nodes) for each.
+
+def _solution_blocks(chapter: nodes.section, docname: str) -> list[tuple[nodes.Node, int, str]]:
+    """(first node, number of sibling nodes, summary text) of every solution in `chapter`."""
+    blocks = []
+    for node in chapter.findall(nodes.Element):
+        if type(node).__name__ == _LEGACY_SOLUTION:
+            blocks.append((node, 1, node.next_node(nodes.title).astext()))
+        elif _is_raw_html(node, _SOLUTION_OPEN):
+            siblings = node.parent.children
+            start = end = siblings.index(node)
+            while end < len(siblings) and not _is_raw_html(siblings[end], _DETAILS_CLOSE):
+                end += 1
+            if end == len(siblings):
+                raise ValueError(f'{docname}: <details class="solution"> without </details>')
+            summary = _SUMMARY.search(node.astext())
+            if summary is None:
+                raise ValueError(f"{docname}: a solution without <summary>")
+            blocks.append((node, end - start + 1, re.sub(r"<[^>]+>", "", summary.group(1))))
+    return blocks
+
+
+def _collect_solutions(chapter: nodes.section, docname: str) -> list[tuple[str, list]]:
+    """Take every solution out of `chapter`: (exercise number, the solution's nodes), in order.
+
+    Each solution is replaced by a paragraph "Solution on page N", and its exercise gets a
+    label for the page reference back.
     """
     found = []
-    for opener in list(chapter.findall(lambda n: _is_raw_html(n, _SOLUTION_OPEN))):
-        parent = opener.parent
-        siblings = parent.children
-        start = siblings.index(opener)
-        summary = _SUMMARY.search(opener.astext())
-        end = start
-        while end < len(siblings) and not _is_raw_html(siblings[end], _DETAILS_CLOSE):
-            end += 1
-        if end == len(siblings):
-            raise ValueError(f"{docname}: <details class=\"solution\"> without </details>")
-        block = siblings[start + 1 : end]
-        if summary is None:
-            raise ValueError(f"{docname}: a solution without <summary>")
-        name = _EXERCISE_NAME.search(re.sub(r"<[^>]+>", "", summary.group(1)))
+    for first, count, summary in _solution_blocks(chapter, docname):
+        name = _EXERCISE_NAME.search(summary)
         if name is None:
-            raise ValueError(
-                f"{docname}: solution summary {summary.group(1)!r} names no 'Exercise N.k'"
-            )
+            raise ValueError(f"{docname}: solution title {summary!r} names no 'Exercise N.k'")
         number = name.group(1)
+        parent = first.parent
+        start = parent.index(first)
+        if count == 1:  # a sphinx-exercise solution: its body without its title
+            body = [c for c in first.children if not isinstance(c, nodes.title)]
+        else:  # the Markdown between <details ...><summary>...</summary> and </details>
+            body = parent.children[start + 1 : start + count - 1]
         note = nodes.paragraph()
         note += nodes.emphasis("", "Solution on page ")
-        note += _raw(f"\\emph{{\\pageref{{cnnsix-sol-{number}}}}}.")
-        exercise_anchor = _raw(f"\\phantomsection\\label{{cnnsix-ex-{number}}}")
-        parent[start : end + 1] = [exercise_anchor, note]
-        found.append((number, block))
+        note += _raw(f"\\emph{{\\pageref{{cnnsix-sol-{number}}}}}.", inline=True)
+        parent[start : start + count] = [note]
+        exercise = next(
+            (k for k in range(start - 1, -1, -1) if _is_exercise_start(parent[k])), start
+        )
+        parent.insert(exercise, _raw(f"\\phantomsection\\label{{cnnsix-ex-{number}}}"))
+        found.append((number, body))
     return found
 
 
@@ -146,9 +171,9 @@ def _solutions_section(chapter_number: str, solutions: list[tuple[str, list]]) -
     ]
     for number, block in solutions:
         heading = nodes.paragraph()
-        heading += _raw(f"\\phantomsection\\label{{cnnsix-sol-{number}}}")
+        heading += _raw(f"\\phantomsection\\label{{cnnsix-sol-{number}}}", inline=True)
         heading += nodes.strong("", f"Exercise {number}")
-        heading += _raw(f", page \\pageref{{cnnsix-ex-{number}}}")
+        heading += _raw(f", page \\pageref{{cnnsix-ex-{number}}}", inline=True)
         out.append(heading)
         out.extend(block)
     return out
