@@ -196,15 +196,14 @@ def _print_edition(app: Any, doctree: nodes.document, docname: str) -> None:
     site = pages_address(options.get("repository_url", ""), options.get("path_to_docs", ""))
     root = next(iter(doctree.findall(nodes.section)))
 
-    # Front matter: the root page's own text and sections become one unnumbered chapter.
-    first_toc = next(
-        (k for k, c in enumerate(root.children) if isinstance(c, nodes.compound)), len(root)
-    )
+    # Front matter: the root page's own text and sections (all but its toctrees) become one
+    # unnumbered chapter, ahead of the parts.
+    toctrees = [c for c in root.children if "toctree-wrapper" in c.get("classes", [])]
     intro = nodes.section(ids=["cnnsix-introduction"], names=["introduction"])
     intro += nodes.title("", "Introduction")
     intro += _live_link(site + f"{docname}.html")
-    intro.extend(root.children[1:first_toc])
-    root[1:first_toc] = [_raw("\\cnnsixunnumbered"), intro]
+    intro.extend(c for c in root.children[1:] if c not in toctrees)
+    root[1:] = [_raw("\\cnnsixunnumbered"), intro, *toctrees]
 
     starts = {s["docname"]: s for s in doctree.findall(addnodes.start_of_file)}
     main_matter_started = False
