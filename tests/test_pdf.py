@@ -263,8 +263,10 @@ def pages(pdf) -> tuple[list[str], list[str]]:
 
 def test_pdf_chapters_are_numbered_as_the_web_book(pages):
     raw, layout = pages
-    start = next(k for k, p in enumerate(raw) if "CONTENTS" in p)
-    end = next(k for k in range(start + 1, len(raw)) if "INTRODUCTION" in raw[k].split("\n"))
+    start = next((k for k, p in enumerate(raw) if "CONTENTS" in p.split("\n")), None)
+    assert start is not None, "no page titled Contents"
+    end = next((k for k in range(start, len(raw)) if "INTRODUCTION" in raw[k].split("\n")), None)
+    assert end is not None, "no chapter Introduction after the contents"
     numbered, unnumbered = [], []
     for line in "\n".join(layout[start:end]).splitlines():
         line = line.strip()
