@@ -8,7 +8,8 @@ pages are not touched), this extension
 - prints every caption of ``_toc.yml``'s parts as a LaTeX ``\\part`` (unnumbered, as on the
   web), and gives every chapter of a numbered part the number the web book gives it
   (Sphinx's section numbers); chapters of unnumbered parts stay unnumbered;
-- moves every solution, written in the notebooks as
+- moves every solution (and, for chapters still written with sphinx-exercise directives,
+  every ``{solution}``), written in the notebooks as
   ``<details class="solution"><summary>Solution to Exercise 2.1</summary> ... </details>``
   (raw HTML around ordinary Markdown, dropped by LaTeX), to a section "Solutions" at the end
   of its chapter that starts on a new page, with page references both ways: "Solution on
@@ -25,6 +26,7 @@ from urllib.parse import urlparse
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.util.texescape import escape
 
 _SOLUTION_OPEN = re.compile(r"<details\b[^>]*\bclass\s*=\s*\"[^\"]*\bsolution\b", re.I)
 _SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I | re.S)
@@ -32,6 +34,8 @@ _DETAILS_CLOSE = re.compile(r"</details\s*>", re.I)
 _EXERCISE_NAME = re.compile(r"Exercise\s+(\d+(?:\.\d+)*)")
 _EXERCISE_OPEN = re.compile(r"<div\b[^>]*\bclass\s*=\s*\"[^\"]*\bexercise\b", re.I)
 _PLAY_TITLE = "Play with it"
+ON_THE_WEB = "This chapter on the web:"
+PLAY_ONLINE = "The controls respond in the live chapter (from the web page: Binder or Colab):"
 # Chapters still written with sphinx-exercise directives: the same treatment for its nodes.
 _LEGACY_EXERCISES = {"exercise_node", "exercise_enumerable_node"}
 _LEGACY_SOLUTION = "solution_node"
@@ -81,11 +85,11 @@ def pages_address(repository_url: str, path_to_book: str = "") -> str:
     return base + (f"{path}/" if path else "")
 
 
-def _live_link(address: str) -> nodes.raw:
-    """A printed link to the live chapter at `address`, a QR code beside it."""
+def _live_link(text: str, address: str) -> nodes.raw:
+    """`text` and the web `address` below it, printed as a link, a QR code beside them."""
     return _raw(
         "\\par\\noindent\\begin{minipage}[c]{\\dimexpr\\linewidth-2cm\\relax}\\small\\raggedright\n"
-        f"The live chapter, with its controls, is at\\\\\\url{{{address}}}\n"
+        f"{escape(text)}\\\\\\url{{{address}}}\n"
         "\\end{minipage}\\hfill\\qrcode[height=1.6cm]{" + address + "}\\par\\medskip"
     )
 
@@ -163,10 +167,11 @@ def _collect_solutions(chapter: nodes.section, docname: str) -> list[tuple[str, 
 
 def _solutions_section(chapter_number: str, solutions: list[tuple[str, list]]) -> list:
     """A new page "Solutions", each solution under "Exercise N.k, page M"."""
+    title = f"Solutions to the exercises of Chapter {chapter_number}" if chapter_number else ""
     out = [
         _raw(
-            "\\clearpage\\phantomsection\\section*{Solutions to the exercises of Chapter "
-            f"{chapter_number}}}\\addcontentsline{{toc}}{{section}}{{Solutions}}"
+            f"\\clearpage\\phantomsection\\section*{{{escape(title or 'Solutions')}}}"
+            "\\addcontentsline{toc}{section}{Solutions}"
         )
     ]
     for number, block in solutions:
@@ -201,7 +206,7 @@ def _print_edition(app: Any, doctree: nodes.document, docname: str) -> None:
     toctrees = [c for c in root.children if "toctree-wrapper" in c.get("classes", [])]
     intro = nodes.section(ids=["cnnsix-introduction"], names=["introduction"])
     intro += nodes.title("", "Introduction")
-    intro += _live_link(site + f"{docname}.html")
+    intro += _live_link(ON_THE_WEB, site + f"{docname}.html")
     intro.extend(c for c in root.children[1:] if c not in toctrees)
     root[1:] = [_raw("\\cnnsixunnumbered"), intro, *toctrees]
 
@@ -217,7 +222,7 @@ def _print_edition(app: Any, doctree: nodes.document, docname: str) -> None:
             before.append(_raw(MAIN_MATTER))
             main_matter_started = True
         if caption:
-            before.append(_raw(f"\\cnnsixpart{{{caption}}}"))
+            before.append(_raw(f"\\cnnsixpart{{{escape(caption)}}}"))
         first.parent.insert(first.parent.index(first), before)
         for start in present:
             doc = start["docname"]
@@ -235,14 +240,13 @@ def _print_edition(app: Any, doctree: nodes.document, docname: str) -> None:
                 label = ""
                 start.parent.insert(start.parent.index(start), _raw("\\cnnsixunnumbered"))
             address = site + f"{doc}.html"
+            _insert_after_title(chapter, _live_link(ON_THE_WEB, address))
             for section in list(chapter.findall(nodes.section)):
                 title = section.next_node(nodes.title)
-                if section is chapter or (title and title.astext().strip() == _PLAY_TITLE):
-                    _insert_after_title(section, _live_link(address))
+                if title is not None and title.astext().strip() == _PLAY_TITLE:
+                    _insert_after_title(section, _live_link(PLAY_ONLINE, address))
             solutions = _collect_solutions(chapter, doc)
             if solutions:
-                if not label:
-                    raise ValueError(f"{doc}: solutions in an unnumbered chapter")
                 chapter.extend(_solutions_section(label, solutions))
 
 
