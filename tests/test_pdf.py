@@ -140,7 +140,7 @@ def test_pdf_has_pages_figures_and_every_glyph(pdf):
 
 ROMAN = re.compile(r"^[ivxlc]+$")
 EXERCISE_HTML = re.compile(
-    r'<div class="exercise">\s*?\n\s*\n\*\*Exercise (\d+)\.(\d+)\b[^*]*\*\*(.*?)(?:\n\s*\n|$)',
+    r'<div class="exercise"[^>]*>\s*?\n\s*\n\*\*Exercise (\d+)\.(\d+)\b[^*]*\*\*(.*?)(?:\n\s*\n|$)',
     re.S,
 )
 SOLUTION_HTML = re.compile(
