@@ -61,10 +61,11 @@ endef
 browser:
 	$(call apt_ensure,chromium,chromium)
 
-# pdflatex, latexmk and pdftotext for `make pdf` and its test.
-TEX_PACKAGES := latexmk texlive-latex-extra texlive-fonts-recommended tex-gyre poppler-utils
+# xelatex, its fonts, latexmk and pdftotext for `make pdf` and its test.
+TEX_PACKAGES := latexmk texlive-latex-extra texlive-fonts-recommended texlive-xetex fonts-freefont-otf fonts-dejavu-core \
+	poppler-utils
 tex:
-	$(call apt_ensure,latexmk pdflatex pdftotext,$(TEX_PACKAGES))
+	$(call apt_ensure,latexmk xelatex pdftotext,$(TEX_PACKAGES))
 
 # (Re)install when the venv is missing or requirements.txt / pyproject.toml changed.
 $(STAMP): requirements.txt pyproject.toml
@@ -98,7 +99,7 @@ book: $(STAMP) vendor
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-# The whole book as one PDF, through Sphinx's LaTeX builder and pdflatex.
+# The whole book as one PDF, through Sphinx's LaTeX builder and xelatex.
 # (_build/latex is emptied first: its Makefile compiles every .tex file left there.)
 pdf: $(STAMP) tex
 	rm -rf _build/latex
