@@ -157,10 +157,17 @@ def _collect_solutions(chapter: nodes.section, docname: str) -> list[tuple[str, 
         note += nodes.emphasis("", "Solution on page ")
         note += _raw(f"\\emph{{\\pageref{{cnnsix-sol-{number}}}}}.", inline=True)
         parent[start : start + count] = [note]
+        # The label goes inside the exercise's first paragraph, so that its page is the one
+        # the exercise's text starts on.
         exercise = next(
-            (k for k in range(start - 1, -1, -1) if _is_exercise_start(parent[k])), start
+            (parent[k] for k in range(start - 1, -1, -1) if _is_exercise_start(parent[k])), note
         )
-        parent.insert(exercise, _raw(f"\\phantomsection\\label{{cnnsix-ex-{number}}}"))
+        first = exercise.next_node(nodes.paragraph, include_self=True, descend=True, siblings=True)
+        anchor = _raw(f"\\phantomsection\\label{{cnnsix-ex-{number}}}", inline=True)
+        if first is None:
+            parent.insert(parent.index(note), anchor)
+        else:
+            first.insert(0, anchor)
         found.append((number, body))
     return found
 
