@@ -8,12 +8,13 @@ pages are not touched), this extension
 - prints every caption of ``_toc.yml``'s parts as a LaTeX ``\\part`` (unnumbered, as on the
   web), and gives every chapter of a numbered part the number the web book gives it
   (Sphinx's section numbers); chapters of unnumbered parts stay unnumbered;
-- moves every solution (and, for chapters still written with sphinx-exercise directives,
-  every ``{solution}``), written in the notebooks as
+- moves every solution, written in the notebooks as
   ``<details class="solution"><summary>Solution to Exercise 2.1</summary> ... </details>``
   (raw HTML around ordinary Markdown, dropped by LaTeX), to a section "Solutions" at the end
   of its chapter that starts on a new page, with page references both ways: "Solution on
   page N" where the solution was, "Exercise 2.1, page M" above the solution;
+- prints the title of each warning box, written in HTML (``<p class="admonition-title">``,
+  which LaTeX drops with the rest of the raw HTML), as a bold paragraph;
 - prints the chapter's web address (GitHub Pages of the ``repository`` in ``_config.yml``),
   with a QR code, under each chapter's title and each "Play with it" heading.
 """
@@ -36,9 +37,9 @@ _EXERCISE_OPEN = re.compile(r"<div\b[^>]*\bclass\s*=\s*\"[^\"]*\bexercise\b", re
 _PLAY_TITLE = "Play with it"
 ON_THE_WEB = "This chapter on the web:"
 PLAY_ONLINE = "The controls respond in the live chapter (from the web page: Binder or Colab):"
-# Chapters still written with sphinx-exercise directives: the same treatment for its nodes.
-_LEGACY_EXERCISES = {"exercise_node", "exercise_enumerable_node"}
-_LEGACY_SOLUTION = "solution_node"
+_WARNING_TITLE = re.compile(
+    r"<p\b[^>]*\bclass\s*=\s*\"admonition-title\"[^>]*>(.*?)</p>", re.I | re.S
+)
 
 PREAMBLE = r"""
 \usepackage{qrcode}
@@ -112,16 +113,14 @@ def _is_raw_html(node: nodes.Node, pattern: re.Pattern) -> bool:
 
 
 def _is_exercise_start(node: nodes.Node) -> bool:
-    return _is_raw_html(node, _EXERCISE_OPEN) or type(node).__name__ in _LEGACY_EXERCISES
+    return _is_raw_html(node, _EXERCISE_OPEN)
 
 
 def _solution_blocks(chapter: nodes.section, docname: str) -> list[tuple[nodes.Node, int, str]]:
     """(first node, number of sibling nodes, summary text) of every solution in `chapter`."""
     blocks = []
     for node in chapter.findall(nodes.Element):
-        if type(node).__name__ == _LEGACY_SOLUTION:
-            blocks.append((node, 1, node.next_node(nodes.title).astext()))
-        elif _is_raw_html(node, _SOLUTION_OPEN):
+        if _is_raw_html(node, _SOLUTION_OPEN):
             siblings = node.parent.children
             start = end = siblings.index(node)
             while end < len(siblings) and not _is_raw_html(siblings[end], _DETAILS_CLOSE):
@@ -207,6 +206,7 @@ def _print_edition(app: Any, doctree: nodes.document, docname: str) -> None:
     options = app.config.html_theme_options or {}
     site = pages_address(options.get("repository_url", ""), options.get("path_to_docs", ""))
     root = next(iter(doctree.findall(nodes.section)))
+    warning_titles(doctree)
 
     # Front matter: the root page's own text and sections (all but its toctrees) become one
     # unnumbered chapter, ahead of the parts.
@@ -255,6 +255,14 @@ def _print_edition(app: Any, doctree: nodes.document, docname: str) -> None:
             solutions = _collect_solutions(chapter, doc)
             if solutions:
                 chapter.extend(_solutions_section(label, solutions))
+
+
+def warning_titles(doctree: nodes.Node) -> None:
+    """Each raw HTML warning title in `doctree` becomes a bold paragraph of its own."""
+    for node in list(doctree.findall(nodes.raw)):
+        if _is_raw_html(node, _WARNING_TITLE):
+            title = re.sub(r"<[^>]+>", "", _WARNING_TITLE.search(node.astext()).group(1)).strip()
+            node.replace_self(nodes.paragraph("", "", nodes.strong(title, title)))
 
 
 def _latex_settings(app: Any, config: Any) -> None:
