@@ -41,6 +41,10 @@ def student_name(spawner) -> str:
 
 
 c.Spawner.environment["CNN6_HUB_STUDENT"] = student_name
+# One Unix account for all: one matplotlib cache (fonts) for all, built once by
+# deploy/localhub.py before the hub starts, not by every user's first kernel.
+if os.environ.get("MPLCONFIGDIR"):
+    c.Spawner.environment["MPLCONFIGDIR"] = os.environ["MPLCONFIGDIR"]
 # The tests mark every process the hub starts (servers, kernels, the proxy) with this variable,
 # so that they can prove none is left when the hub is gone.
 if os.environ.get("CNN6_HUB_RUN"):

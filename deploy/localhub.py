@@ -96,6 +96,15 @@ class LocalHub:
     def start(self, timeout: float = 60.0) -> None:
         for folder in (self.homes, self.exchange, self.state):
             folder.mkdir(parents=True, exist_ok=True)
+        # matplotlib's font cache, which a first import builds (and says so on stderr): built
+        # once here for every user of the hub (all run as this Unix user)
+        mplconfig = self.state / "matplotlib"
+        subprocess.run(
+            [sys.executable, "-c", "import matplotlib.font_manager"],
+            env=dict(os.environ, MPLCONFIGDIR=str(mplconfig)),
+            check=True,
+            capture_output=True,
+        )
         port = free_port()
         self.url = f"http://127.0.0.1:{port}/"
         env = dict(
@@ -109,6 +118,7 @@ class LocalHub:
             CNN6_HUB_TEACHERS=",".join(self.teachers),
             CNN6_HUB_DRIVER_TOKEN=self.token,
             CNN6_HUB_RUN=self.marker,
+            MPLCONFIGDIR=str(mplconfig),
         )
         jupyterhub = Path(sys.executable).parent / "jupyterhub"
         with open(self.log_path, "ab") as log:
