@@ -199,7 +199,7 @@ def class_run(tmp_path_factory):
             assignments(user, "fetch")
             if name == "alice":  # hands in the untouched notebook first, by mistake
                 assignments(user, "submit")
-                time.sleep(1.1)  # the exchange's timestamps are to the microsecond; be plain
+                time.sleep(1.1)  # two submissions a second apart: their timestamps plainly differ
                 user.save(path, fill_in(user.read(path), right))
                 kernel = user.kernel(path)
                 kernel.run_notebook(user.read(path), stop=4)
