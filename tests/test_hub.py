@@ -156,7 +156,7 @@ def class_run(tmp_path_factory):
         teacher = hub.add_user("teacher")
         students = {name: hub.add_user(name) for name in STUDENTS}
         everyone = [teacher, *students.values()]
-        run["server_seconds"] = hub.start_servers(everyone)
+        run["server_seconds"] = hub.start_servers(everyone, timeout=300)
         run["servers"] = {
             u.name: hub.api("GET", f"users/{u.name}")["servers"][""]["ready"] for u in everyone
         }
