@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export JUPYTER_PATH   := $(CURDIR)/$(VENV)/share/jupyter
 
 .PHONY: venv vendor browser tex book pdf test lint execute lab clean distclean bench \
-	coursework assignments grade
+	coursework assignments grade hub-env
 
 venv: $(STAMP)
 
@@ -84,6 +84,16 @@ $(COURSEWORK): $(STAMP) requirements-coursework.txt
 	$(PY) -m pip check
 	touch $(COURSEWORK)
 
+# The class hub's tools (JupyterHub, nbgitpuller: requirements-hub.txt) on top of the coursework,
+# for deploy/jupyterhub_config.py, tests/test_hub.py and benchmarks/bench_class.py.
+HUB := $(VENV)/.hub-installed
+hub-env: $(HUB)
+
+$(HUB): $(COURSEWORK) requirements-hub.txt
+	$(PY) -m pip install --quiet -r requirements-hub.txt
+	$(PY) -m pip check
+	touch $(HUB)
+
 # Student notebooks (dist/student/) and the autograder, an nbgrader course directory
 # (dist/autograder/), from the instructor notebooks in coursework/source/.
 assignments: $(COURSEWORK)
@@ -113,7 +123,7 @@ lint: $(STAMP)
 # The engine tests, the coursework tests (which generate and grade the assignments: hence
 # `coursework`) and the book build test, then every notebook against its stored outputs
 # (only when book/ holds notebooks: pytest exits 5 when it collects nothing).
-test: lint vendor browser tex coursework
+test: lint vendor browser tex coursework hub-env
 	$(PY) -m pytest -n 2 --dist loadfile tests/
 ifneq ($(strip $(NOTEBOOKS)),)
 	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
@@ -159,7 +169,8 @@ distclean: clean
 
 # Performance figures (README, "Performance"): the engine's training-step throughput against a
 # naive loop and PyTorch (when installed), then the default recipe over 20 seeds. Not part of test.
-bench: $(STAMP)
+bench: $(STAMP) hub-env vendor
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_widgets.py
+	$(PY) benchmarks/bench_class.py --runaway

@@ -82,6 +82,8 @@ def test_bench_widgets_times_every_explorer():
         ("bench_training.py", ["--seeds", "0"], "--seeds", "expected a number > 0, got 0"),
         ("bench_training.py", ["--n-train", "1.5"], "--n-train", "expected int, got '1.5'"),
         ("bench_widgets.py", ["0"], "n", "expected a number > 0, got 0"),
+        ("bench_class.py", ["--students", "0"], "--students", "expected a number > 0, got 0"),
+        ("bench_class.py", ["--students", "many"], "--students", "expected int, got 'many'"),
     ],
 )
 def test_bad_arguments_are_named_and_refused(name, args, argument, expected):
