@@ -38,7 +38,7 @@ _PARAMS = (
 
 class PassView:
     """The figure (``figure``, a matplotlib Figure) and its text form (``repr``), which lists
-    every matrix of the figure, forward value beside gradient, for nbval to compare."""
+    every matrix of the figure, each value with its gradient under it, for nbval to compare."""
 
     def __init__(self, figure, text):
         self.figure, self.text = figure, text
@@ -99,7 +99,7 @@ def show_pass(trace, grads, params, digits=2):
     fig = plt.figure(figsize=(20, 12))
     grid = fig.add_gridspec(4, len(_STEPS), width_ratios=[s[4] for s in _STEPS],
                             height_ratios=[6, 6, 3.5, 3.5], hspace=0.4, wspace=0.3)  # fmt: skip
-    lines = [f"the whole pass on one page (loss {cnn6.fmt(trace.loss)})", ""]
+    lines = [f"the whole pass on one page (loss {cnn6.fmt(trace.loss, digits + 1)})", ""]
     for col, (field, title, dfield, dtitle, _) in enumerate(_STEPS):
         top, bottom = fig.add_subplot(grid[0, col]), fig.add_subplot(grid[1, col])
         cnn6.plot_matrix(top, fwd[field], title, digits=digits)
@@ -107,21 +107,19 @@ def show_pass(trace, grads, params, digits=2):
         if delta is None:
             bottom.set_axis_off()
             bottom.text(0.5, 0.5, dtitle, ha="center", va="center", fontsize=10)
-            row = cnn6.show_row(cnn6.show_matrix(fwd[field], title, digits=digits + 2))
+            lines += [repr(cnn6.show_matrix(fwd[field], title, digits=digits + 1)), dtitle, ""]
         else:
             name = dtitle if dfield else "dloss"
             cnn6.plot_matrix(bottom, delta, name, kind="grad", digits=digits)
-            row = cnn6.show_row(cnn6.show_matrix(fwd[field], title, digits=digits + 2), "|",
-                                cnn6.show_matrix(delta, name, "grad", digits + 2))  # fmt: skip
-        lines += [repr(row), ""]
+            lines += [repr(cnn6.show_matrix(fwd[field], title, digits=digits + 1)),
+                      repr(cnn6.show_matrix(delta, name, "grad", digits + 1)), ""]  # fmt: skip
     for field, title, dtitle, col in _PARAMS:
         value = np.asarray(getattr(params, field), dtype=float)
         grad = np.asarray(getattr(grads, field), dtype=float)
         cnn6.plot_matrix(fig.add_subplot(grid[2, col]), value, title, digits=digits)
         cnn6.plot_matrix(fig.add_subplot(grid[3, col]), grad, dtitle, kind="grad", digits=digits)
-        row = cnn6.show_row(cnn6.show_matrix(value, title, digits=digits + 2), "|",
-                            cnn6.show_matrix(grad, dtitle, "grad", digits + 2))  # fmt: skip
-        lines += [repr(row), ""]
+        lines += [repr(cnn6.show_matrix(value, title, digits=digits + 1)),
+                  repr(cnn6.show_matrix(grad, dtitle, "grad", digits + 1)), ""]  # fmt: skip
     for y_pos, label in ((0.8, "forward"), (0.56, "gradient\nof the loss"),
                          (0.27, "parameters\nand their\ngradients")):  # fmt: skip
         fig.text(0.005, y_pos, label, fontsize=11, fontweight="bold", va="center")
