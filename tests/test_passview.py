@@ -65,3 +65,13 @@ def test_bad_input_names_the_argument(example):
         show_pass(batch, grads, params)
     with pytest.raises(ValueError, match="^digits"):
         show_pass(trace, grads, params, digits=-1)
+
+
+def test_pool_winners_are_outlined_in_a1_and_da1_only(example):
+    trace, grads, params = example
+    text = repr(show_pass(trace, grads, params))
+    a1_block = text.split("a1 (4×4)")[1].split("da1 (4×4)")[0]
+    assert a1_block.count("[") == 4  # the four winners
+    for winner in np.asarray(trace.pool_idx).ravel():
+        assert f"[{cnn6.fmt(trace.a1.ravel()[winner], 3)}]" in a1_block
+    assert "[" not in text.split("z1 (4×4)")[1].split("a1 (4×4)")[0]

@@ -99,10 +99,16 @@ def show_pass(trace, grads, params, digits=2):
     fig = plt.figure(figsize=(20, 12))
     grid = fig.add_gridspec(4, len(_STEPS), width_ratios=[s[4] for s in _STEPS],
                             height_ratios=[6, 6, 3.5, 3.5], hspace=0.4, wspace=0.3)  # fmt: skip
-    lines = [f"the whole pass on one page (loss {cnn6.fmt(trace.loss, digits + 1)})", ""]
+    # the winners of the max-pool, outlined in a1 and da1: the only cells the gradient crosses
+    winners = np.zeros(fwd["a1"].size, dtype=bool)
+    winners[np.asarray(trace.pool_idx).ravel()] = True
+    winners = winners.reshape(fwd["a1"].shape)
+    lines = [f"the whole pass on one page (loss {cnn6.fmt(trace.loss, digits + 1)})",
+             "[ ] marks the winners of the max-pool in a1 and da1", ""]  # fmt: skip
     for col, (field, title, dfield, dtitle, _) in enumerate(_STEPS):
         top, bottom = fig.add_subplot(grid[0, col]), fig.add_subplot(grid[1, col])
-        cnn6.plot_matrix(top, fwd[field], title, digits=digits)
+        mark = winners if field == "a1" else None
+        cnn6.plot_matrix(top, fwd[field], title, digits=digits, highlight=mark)
         delta = back[dfield] if dfield else (np.ones(()) if field == "loss" else None)
         if delta is None:
             bottom.set_axis_off()
@@ -110,9 +116,10 @@ def show_pass(trace, grads, params, digits=2):
             lines += [repr(cnn6.show_matrix(fwd[field], title, digits=digits + 1)), dtitle, ""]
         else:
             name = dtitle if dfield else "dloss"
-            cnn6.plot_matrix(bottom, delta, name, kind="grad", digits=digits)
-            lines += [repr(cnn6.show_matrix(fwd[field], title, digits=digits + 1)),
-                      repr(cnn6.show_matrix(delta, name, "grad", digits + 1)), ""]  # fmt: skip
+            cnn6.plot_matrix(bottom, delta, name, kind="grad", digits=digits, highlight=mark)
+            lines += [repr(cnn6.show_matrix(fwd[field], title, digits=digits + 1, highlight=mark)),
+                      repr(cnn6.show_matrix(delta, name, "grad", digits + 1, highlight=mark)),
+                      ""]  # fmt: skip
     for field, title, dtitle, col in _PARAMS:
         value = np.asarray(getattr(params, field), dtype=float)
         grad = np.asarray(getattr(grads, field), dtype=float)
