@@ -136,6 +136,12 @@ def test_network_of_scalars_checks_its_arguments():
     x, y, params = cnn6.running_example()
     with pytest.raises(TypeError, match="^params"):
         network_of_scalars("params", x, y)
+    with pytest.raises(ValueError, match="^params"):
+        network_of_scalars(cnn6.Params(np.ones((2, 2)), 0.0, np.ones(4), 0.0), x, y)
+    with pytest.raises(ValueError, match="^params"):
+        network_of_scalars(cnn6.Params(np.ones((1, 9)), 0.0, np.ones(4), 0.0), x, y)
+    with pytest.raises(ValueError, match="^params"):
+        network_of_scalars(cnn6.Params(params.kernel, float("nan"), params.weights, 0.0), x, y)
     with pytest.raises(ValueError, match="^x"):
         network_of_scalars(params, np.stack([x, x]), y)
     with pytest.raises(ValueError, match="^x"):

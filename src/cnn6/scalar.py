@@ -111,17 +111,20 @@ def network_of_scalars(params, x, y):
     "weights" 4, "fc_bias") and every step ("x" 6x6, "z1" and "a1" 4x4, "a2" 2x2, "a3" 4, "z4",
     "a4", "loss"). Call ``net["loss"].backward()`` and read each scalar's ``grad``.
     """
-    from .network import _check_images, _check_params  # argument checks of the core
+    from . import validation as check  # the core's argument checks (numpy)
+    from .network import Params
 
-    params, x = _check_params(params), _check_images(x, "x")
-    if x.ndim != 2:
-        raise ValueError(f"x: expected one image of shape (6, 6), got shape {x.shape}")
+    if not isinstance(params, Params):
+        raise TypeError(f"params: expected a cnn6.Params, got {type(params).__name__}")
+    theta = check.array(params.to_vector(), "params", (1,)).tolist()  # 15 finite numbers
+    if len(theta) != 15 or check.array(params.kernel, "params.kernel", (2,)).shape != (3, 3):
+        raise ValueError(f"params: expected kernel (3, 3) and weights (4,), got {params!r}")
+    x = check.array(x, "x", (2,), tail=(6, 6)).tolist()
     if isinstance(y, bool) or y not in (0, 1):
         raise ValueError(f"y: expected the label 0 or 1, got {y!r}")
-    K = [[Scalar(k) for k in row] for row in params.kernel.tolist()]
-    b_c, b_f = Scalar(params.conv_bias), Scalar(params.fc_bias)
-    w = [Scalar(v) for v in params.weights.tolist()]
-    X = [[Scalar(p) for p in row] for row in x.tolist()]
+    K = [[Scalar(k) for k in theta[3 * u : 3 * u + 3]] for u in range(3)]
+    b_c, w, b_f = Scalar(theta[9]), [Scalar(v) for v in theta[10:14]], Scalar(theta[14])
+    X = [[Scalar(p) for p in row] for row in x]
     # convolution: z1[i][j] = sum over u, v of x[i+u][j+v] K[u][v], plus b_c
     z1 = [
         [sum((X[i + u][j + v] * K[u][v] for u in range(3) for v in range(3)), b_c)
