@@ -187,7 +187,8 @@ PAGES = [*NOTEBOOKS, LANDING, *sorted(BOOK.glob("*.md"))]
 
 def test_chapter_numbers_follow_the_toc():
     chapters = _numbered_chapters()
-    assert [n for n, _ in chapters.values()] == list(range(1, 14)), chapters
+    # the numbered parts number their chapters 1, 2, 3, ... in toc order, with no gap
+    assert [n for n, _ in chapters.values()] == list(range(1, len(chapters) + 1)), chapters
     assert set(chapters) == {p.stem for p in CHAPTERS}
 
 
