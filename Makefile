@@ -53,17 +53,20 @@ tex:
 	@tools/system-packages.sh tex
 
 # One line, before anything is created, when PYTHON_SYSTEM is missing or not a supported
-# version. (Written so that any Python, even 2, can say it.)
+# version (written so that any Python, even 2, can say it). `make python-supported` runs it alone.
+PICK_ONE := cnn6 runs on Python $(SUPPORTED_PYTHONS): pick one with make PYTHON_SYSTEM=python3.12
+CHECK_PYTHON = { command -v $(PYTHON_SYSTEM) >/dev/null 2>&1 || { \
+	echo "make: $(PYTHON_SYSTEM) not found; $(PICK_ONE)"; exit 1; }; \
+	$(PYTHON_SYSTEM) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; \
+	sys.exit(0 if v in "$(SUPPORTED_PYTHONS)".split() else \
+	"make: $(PYTHON_SYSTEM) is Python " + v + "; $(PICK_ONE)")'; }
+
 python-supported:
-	@command -v $(PYTHON_SYSTEM) >/dev/null 2>&1 || { echo "make: $(PYTHON_SYSTEM) not found; \
-	cnn6 runs on Python $(SUPPORTED_PYTHONS): pick one with make PYTHON_SYSTEM=python3.12 ..."; exit 1; }
-	@$(PYTHON_SYSTEM) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; \
-	sys.exit(0 if v in "$(SUPPORTED_PYTHONS)".split() else "make: $(PYTHON_SYSTEM) is Python " + v \
-	+ "; cnn6 runs on Python $(SUPPORTED_PYTHONS): pick one with make PYTHON_SYSTEM=python3.12 ...")'
+	@$(CHECK_PYTHON)
 
 # (Re)install when the venv is missing or requirements.txt / pyproject.toml changed.
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(PY) || $(MAKE) --no-print-directory python-supported
+	@test -x $(PY) || $(CHECK_PYTHON)
 	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip check

@@ -26,6 +26,9 @@ from wrong_solutions import WRONG
 import cnn6
 from cnn6 import checks
 
+# Slow (nbgrader generates and grades every assignment): `make check` leaves it out.
+pytestmark = pytest.mark.coursework
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSEWORK = ROOT / "coursework"
 SOURCE = COURSEWORK / "source"
