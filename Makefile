@@ -140,14 +140,17 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q -m "not ($(SLOW))" tests/
 	$(MAKE) --no-print-directory nbval
 
-# test-fast on every supported Python found (python3.X on the PATH, else pyenv's latest 3.X),
+# test-fast on every supported Python found (python3.X on the PATH if it runs, else pyenv's
+# latest 3.X, as pyenv's shims are on the PATH even for versions they do not select),
 # each in its own venv .venv-3.X; lists the versions not found. Fails if any run fails.
-PYENV_ROOT ?= $(HOME)/.pyenv
+# `make test-pythons TEST_PYTHONS="3.10 3.13"` tries only those, SKIP_PYTHONS=3.11 all but that.
+PYENV_ROOT   ?= $(HOME)/.pyenv
+TEST_PYTHONS ?= $(filter-out $(SKIP_PYTHONS),$(SUPPORTED_PYTHONS))
 test-pythons:
 	@found=""; missing=""; failed=""; \
-	for v in $(SUPPORTED_PYTHONS); do \
+	for v in $(TEST_PYTHONS); do \
 		py=$$(command -v python$$v 2>/dev/null || true); \
-		if [ -z "$$py" ]; then \
+		if [ -z "$$py" ] || ! "$$py" -c "" 2>/dev/null; then \
 			py=$$(ls -d $(PYENV_ROOT)/versions/$$v.*/bin/python 2>/dev/null | sort -V | tail -n 1); \
 		fi; \
 		if [ -z "$$py" ]; then missing="$$missing $$v"; continue; fi; \
