@@ -6,6 +6,7 @@ these tests read the files only, so they fail as soon as someone hand-edits one 
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def supported_pythons() -> list[str]:
     return re.search(r"^SUPPORTED_PYTHONS\s*:=\s*(.+)$", text, re.M).group(1).split()
 
 
+@functools.cache
 def pins(name: str) -> list[tuple[str, str, Marker | None]]:
     """(canonical name, version, marker) of every ``name==version`` line of a lock file."""
     found = []
@@ -50,6 +52,7 @@ def linux(python: str) -> dict[str, str]:
     }
 
 
+@functools.cache
 def resolved(name: str, python: str) -> dict[str, str]:
     """Package -> version that pip installs from lock file ``name`` on Linux ``python``."""
     chosen: dict[str, str] = {}
