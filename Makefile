@@ -52,14 +52,13 @@ browser:
 tex:
 	@tools/system-packages.sh tex
 
-# One line, before anything is created, when PYTHON_SYSTEM is missing or not a supported
-# version (written so that any Python, even 2, can say it). `make python-supported` runs it alone.
+# One line, before anything is created, when PYTHON_SYSTEM does not run or is not a supported
+# version (asked in a way any Python, even 2, answers). `make python-supported` runs it alone.
 PICK_ONE := cnn6 runs on Python $(SUPPORTED_PYTHONS): pick one with make PYTHON_SYSTEM=python3.12
-CHECK_PYTHON = { command -v $(PYTHON_SYSTEM) >/dev/null 2>&1 || { \
-	echo "make: $(PYTHON_SYSTEM) not found; $(PICK_ONE)"; exit 1; }; \
-	$(PYTHON_SYSTEM) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; \
-	sys.exit(0 if v in "$(SUPPORTED_PYTHONS)".split() else \
-	"make: $(PYTHON_SYSTEM) is Python " + v + "; $(PICK_ONE)")'; }
+CHECK_PYTHON = { v=$$($(PYTHON_SYSTEM) -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
+	2>/dev/null) || { echo "make: $(PYTHON_SYSTEM) does not run; $(PICK_ONE)"; exit 1; }; \
+	case " $(SUPPORTED_PYTHONS) " in *" $$v "*) ;; \
+	*) echo "make: $(PYTHON_SYSTEM) is Python $$v; $(PICK_ONE)"; exit 1 ;; esac; }
 
 python-supported:
 	@$(CHECK_PYTHON)
