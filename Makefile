@@ -1,8 +1,11 @@
 # cnn6: build the book, run the tests. Every target uses the project's own .venv,
 # which is created (or refreshed) from requirements.txt when needed.
 
-PYTHON_SYSTEM ?= python3
-VENV          := .venv
+# The interpreter the venv is made from: `make PYTHON_SYSTEM=python3.12 ...` picks another.
+# The pins in requirements.txt install on each of SUPPORTED_PYTHONS (`make test-pythons`).
+PYTHON_SYSTEM     ?= python3
+SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13
+VENV              ?= .venv
 PY            := $(VENV)/bin/python
 STAMP         := $(VENV)/.installed
 NOTEBOOKS     := $(wildcard book/*.ipynb)
@@ -12,8 +15,8 @@ export PYTHONHASHSEED := 0
 # Kernels use the inline matplotlib backend (their default), so figures are stored as images.
 export JUPYTER_PATH   := $(CURDIR)/$(VENV)/share/jupyter
 
-.PHONY: venv vendor browser tex book pdf test lint execute lab clean distclean bench \
-	coursework assignments grade hub-env
+.PHONY: venv vendor browser tex book pdf test check test-fast nbval test-pythons lock lint \
+	execute lab clean distclean bench coursework assignments grade python-supported hub-env
 
 venv: $(STAMP)
 
@@ -40,35 +43,29 @@ $(VENDOR)/.installed: package.json package-lock.json
 		node_modules/@jupyter-widgets/html-manager/dist/*.woff $(VENDOR)/widgets/
 	touch $@
 
-# System packages from Debian, installed when missing if we are root (as in CI), otherwise
-# the target stops and says what to install. $(1): commands to look for; $(2): packages.
-define apt_ensure
-	@missing=""; for c in $(1); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "make: installing Debian packages $(2) (missing:$$missing)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y -qq --no-install-recommends $(2) >/dev/null || exit 1; \
-		else \
-			echo "make: missing$$missing. As root, run:"; \
-			echo "    apt-get update && apt-get install -y --no-install-recommends $(2)"; \
-			exit 1; \
-		fi; \
-	fi
-endef
-
-# Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
+# Debian packages (chromium for the browser tests; TeX and poppler for `make pdf` and its
+# test), installed when missing if we are root, otherwise the script says what to install.
+# The same script serves .ci/run; the package lists live in it alone.
 browser:
-	$(call apt_ensure,chromium,chromium)
+	@tools/system-packages.sh browser
 
-# xelatex, its fonts, latexmk and pdftotext for `make pdf` and its test.
-TEX_PACKAGES := latexmk texlive-latex-extra texlive-fonts-recommended texlive-xetex fonts-freefont-otf fonts-dejavu-core \
-	poppler-utils
 tex:
-	$(call apt_ensure,latexmk xelatex pdftotext,$(TEX_PACKAGES))
+	@tools/system-packages.sh tex
+
+# One line, before anything is created, when PYTHON_SYSTEM does not run or is not a supported
+# version (asked in a way any Python, even 2, answers). `make python-supported` runs it alone.
+PICK_ONE := cnn6 runs on Python $(SUPPORTED_PYTHONS): pick one with make PYTHON_SYSTEM=python3.12
+CHECK_PYTHON = { v=$$($(PYTHON_SYSTEM) -c 'import sys; print("%d.%d" % sys.version_info[:2])' \
+	2>/dev/null) || { echo "make: $(PYTHON_SYSTEM) does not run; $(PICK_ONE)"; exit 1; }; \
+	case " $(SUPPORTED_PYTHONS) " in *" $$v "*) ;; \
+	*) echo "make: $(PYTHON_SYSTEM) is Python $$v; $(PICK_ONE)"; exit 1 ;; esac; }
+
+python-supported:
+	@$(CHECK_PYTHON)
 
 # (Re)install when the venv is missing or requirements.txt / pyproject.toml changed.
 $(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(CHECK_PYTHON)
 	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip check
@@ -80,6 +77,8 @@ COURSEWORK := $(VENV)/.coursework-installed
 coursework: $(COURSEWORK)
 
 $(COURSEWORK): $(STAMP) requirements-coursework.txt
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "make: the coursework \
+	tool (nbgrader 0.9.6) needs Python 3.11 to 3.13; this venv runs " + sys.version.split()[0])'
 	$(PY) -m pip install --quiet -r requirements-coursework.txt
 	$(PY) -m pip check
 	touch $(COURSEWORK)
@@ -120,17 +119,71 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-# The engine tests, the coursework tests (which generate and grade the assignments: hence
-# `coursework`) and the book build test, then every notebook against its stored outputs
-# (only when book/ holds notebooks: pytest exits 5 when it collects nothing).
-test: lint vendor browser tex coursework hub-env
-	$(PY) -m pytest -n 2 --dist loadfile tests/
+# Tests are marked by what they need (markers registered in pyproject.toml): `book` (the
+# HTML build, done once per run and shared), `browser` (chromium), `pdf` (TeX), `coursework`
+# (nbgrader), `bench` (the benchmark scripts). Unmarked tests need only the venv.
+SLOW := book or browser or pdf or coursework or bench
+
+# The fast path: lint, then the engine, display and notebook-structure tests.
+check: lint
+	$(PY) -m pytest -n 2 --dist loadfile -q -m "not ($(SLOW))" tests/
+
+# Every notebook against its stored outputs (only when book/ holds notebooks: pytest exits 5
+# when it collects nothing).
+nbval: $(STAMP)
 ifneq ($(strip $(NOTEBOOKS)),)
 	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
 		--nbval-sanitize-with .nbval-sanitize.cfg book/
 else
 	@echo "No notebooks in book/ yet: nbval skipped."
 endif
+
+# Everything: lint, every test (the slow ones too: one book build shared by the build,
+# browser and PDF tests; the assignments generated and graded), then nbval.
+test: lint vendor browser tex coursework hub-env
+	$(PY) -m pytest -n 2 --dist loadfile tests/
+	$(MAKE) --no-print-directory nbval
+
+# The engine tests and nbval on one interpreter, in its own venv: what test-pythons runs.
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile -q -m "not ($(SLOW))" tests/
+	$(MAKE) --no-print-directory nbval
+
+# test-fast on every supported Python found (python3.X on the PATH if it runs, else pyenv's
+# latest 3.X, as pyenv's shims are on the PATH even for versions they do not select),
+# each in its own venv .venv-3.X; lists the versions not found. Fails if any run fails.
+# `make test-pythons TEST_PYTHONS="3.10 3.13"` tries only those, SKIP_PYTHONS=3.11 all but that.
+PYENV_ROOT   ?= $(HOME)/.pyenv
+TEST_PYTHONS ?= $(filter-out $(SKIP_PYTHONS),$(SUPPORTED_PYTHONS))
+test-pythons:
+	@found=""; missing=""; failed=""; \
+	for v in $(TEST_PYTHONS); do \
+		py=$$(command -v python$$v 2>/dev/null || true); \
+		if [ -z "$$py" ] || ! "$$py" -c "" 2>/dev/null; then \
+			py=$$(ls -d $(PYENV_ROOT)/versions/$$v.*/bin/python 2>/dev/null | sort -V | tail -n 1); \
+		fi; \
+		if [ -z "$$py" ]; then missing="$$missing $$v"; continue; fi; \
+		echo "==== Python $$v: $$py"; \
+		if $(MAKE) --no-print-directory VENV=.venv-$$v PYTHON_SYSTEM=$$py test-fast; then \
+			found="$$found $$v"; else failed="$$failed $$v"; fi; \
+	done; \
+	echo "test-pythons: passed on:$${found:- none}; failed on:$${failed:- none}; not found:$${missing:- none}"; \
+	test -z "$$failed"
+
+# Recompile requirements.txt and requirements-coursework.txt from their .in files with uv
+# (in a throwaway venv), one universal lock for every supported Python: where a package has no
+# release for all of them, the lock holds one pin per range of versions, with a marker.
+# Pins already in the files are kept when they still fit; `make lock UPGRADE=--upgrade` lifts them.
+UV_VERSION := 0.13.9
+UV         := _build/uv/bin/uv
+lock:
+	@test -x $(UV) || { $(PYTHON_SYSTEM) -m venv _build/uv && \
+		_build/uv/bin/pip install --quiet uv==$(UV_VERSION); }
+	UV_PYTHON_DOWNLOADS=never $(UV) pip compile --quiet $(UPGRADE) --universal \
+		--python-version 3.10 requirements.in -o requirements.txt
+	grep -v '^-e ' requirements.txt > _build/book-pins.txt
+	UV_PYTHON_DOWNLOADS=never $(UV) pip compile --quiet --universal --python-version 3.11 \
+		-c _build/book-pins.txt requirements-coursework.in -o requirements-coursework.txt
 
 # Re-execute every notebook in place in a fresh kernel of the venv, storing widget state.
 execute: $(STAMP)
@@ -161,11 +214,11 @@ lab: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print -exec rm -rf {} +
+	find . -path './.venv*' -prune -o -name __pycache__ -type d -print -exec rm -rf {} +
 
 # Also remove the virtual environment and the npm assets (the next target recreates them).
 distclean: clean
-	rm -rf $(VENV) node_modules $(VENDOR)
+	rm -rf .venv .venv-3.* node_modules $(VENDOR)
 
 # Performance figures (README, "Performance"): the engine's training-step throughput against a
 # naive loop and PyTorch (when installed), then the default recipe over 20 seeds. Not part of test.

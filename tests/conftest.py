@@ -6,10 +6,21 @@ that pick safe cases (no kink or max-pool tie within reach of eps) call the engi
 measure margins. The test modules import them with ``from conftest import ...``.
 """
 
+import fcntl
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 import cnn6
 from cnn6 import naive
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # The relative error the brief allows between an analytic gradient and central differences.
 TOLERANCE = 1e-7
@@ -101,3 +112,70 @@ def safe_case(activation, n, seed, margin=1e-3, every_window=False):
         if z_margin > margin and gap_margin > margin and positive:
             return params, X, y
     raise AssertionError("no safe case found")
+
+
+# --------------------------------------------------------------------------- the built book
+# Built once per test run and shared by every test that needs it (book build, browser, PDF),
+# across pytest-xdist workers too: the first worker to ask builds, under a lock, the others
+# read what it left. Marked tests only (``book``), so `make check` never builds.
+BOOK_COPY_IGNORE = (
+    ".git",
+    ".venv",
+    ".venv-*",
+    "_build",
+    "dist",
+    "node_modules",
+    ".ipynb_checkpoints",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    "*.egg-info",
+)
+
+
+@dataclass(frozen=True)
+class BuiltBook:
+    """A copy of the repository (``source``) and its HTML build (``html``), made by
+    ``jupyter-book build -W -n --keep-going``, with that command's return code and output."""
+
+    source: Path
+    html: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> BuiltBook:
+    """The book built from a copy of the repository, so that no test reads a stale
+    ``_build`` or races ``make book``; once per run, whatever the number of workers."""
+    base = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # the workers of one run share their parent folder
+        base = base.parent
+    shared = base / "built_book"
+    shared.mkdir(exist_ok=True)
+    record = shared / "build.json"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not record.is_file():
+            record.write_text(json.dumps(_build_book(shared / "cnn6")), encoding="utf-8")
+    done = json.loads(record.read_text(encoding="utf-8"))
+    source = shared / "cnn6"
+    return BuiltBook(source=source, html=source / "_build" / "html", **done)
+
+
+def _build_book(source: Path) -> dict:
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    if not jupyter_book.is_file():
+        pytest.fail(f"jupyter-book is not installed beside {sys.executable}")
+    if not (ROOT / "_vendor" / ".installed").is_file():
+        pytest.fail("_vendor is missing: run `make vendor` (the book's browser assets, from npm)")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*BOOK_COPY_IGNORE))
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# Each test starts a Python process: `make check` leaves them out.
+pytestmark = pytest.mark.bench
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 

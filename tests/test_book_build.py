@@ -3,57 +3,24 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.book
+
 TITLE = "cnn6: a convolutional network, every number shown"
 
 
 @pytest.fixture(scope="module")
-def built_book(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess, Path]:
-    """Build the book from a copy of the repository in a temporary folder.
-
-    A copy, so that the test neither reads a stale ``_build`` nor races ``make book``.
-    """
-    # The console script of the environment running the tests (`python -m jupyter_book`
-    # does not exist in Jupyter Book 1).
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    if not jupyter_book.is_file():
-        pytest.fail(f"jupyter-book is not installed beside {sys.executable}")
-    # The whole repository but its environment, build outputs and caches, so that pages may
-    # include files from anywhere in it (src/, for instance).
-    src = tmp_path_factory.mktemp("book") / "cnn6"
-    shutil.copytree(
-        ROOT,
-        src,
-        ignore=shutil.ignore_patterns(
-            ".git",
-            ".venv",
-            "_build",
-            "dist",
-            "node_modules",
-            ".ipynb_checkpoints",
-            "__pycache__",
-            ".pytest_cache",
-            ".hypothesis",
-            ".ruff_cache",
-            "*.egg-info",
-        ),
+def built_book(built_book) -> tuple[subprocess.CompletedProcess, Path]:
+    """The build shared by the build, browser and PDF tests (``built_book`` of conftest.py,
+    from a copy of the repository) as (the finished command, the HTML folder)."""
+    result = subprocess.CompletedProcess(
+        ["jupyter-book", "build"], built_book.returncode, built_book.stdout, built_book.stderr
     )
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(src), "-W", "-n", "--keep-going"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    return result, src / "_build" / "html"
+    return result, built_book.html
 
 
 def test_build_succeeds_without_warnings(built_book) -> None:

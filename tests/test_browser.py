@@ -1,9 +1,9 @@
 """The built book in a real browser (Debian's chromium driven by playwright), offline.
 
-The book is built (``jupyter-book build``, incremental: quick after ``make book``) into
-``_build/html`` and served by ``python -m http.server`` on 127.0.0.1. Every page listed in
-``_toc.yml`` (so a new chapter is tested as soon as it is in the table of contents) is opened,
-and must have:
+The book is built once per run from a copy of the repository (``built_book`` in conftest.py,
+shared with the build and PDF tests) and served by ``python -m http.server`` on 127.0.0.1.
+Every page listed in ``_toc.yml`` (so a new chapter is tested as soon as it is in the table of
+contents) is opened, and must have:
 
 - no error in the browser console and no uncaught exception;
 - no failed request (HTTP status >= 400, aborted load) and no request off the site (anything
@@ -45,6 +45,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# The book's pages use the build shared with the other tests (``built_book``, conftest.py).
+pytestmark = [pytest.mark.book, pytest.mark.browser]
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("CNN6_CHROMIUM", "/usr/bin/chromium")
@@ -60,6 +63,7 @@ CHROMIUM_FLAGS = [
 COPY_IGNORE = shutil.ignore_patterns(
     ".git",
     ".venv",
+    ".venv-*",
     "_build",
     "dist",
     "node_modules",
@@ -177,10 +181,15 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def site():
-    """The book built in place (``_build/html``) and served; yields the base URL."""
-    html = _build(ROOT)
-    server = Server(html)
+def site(built_book):
+    """The shared build of the book (a copy's ``_build/html``) served; yields the base URL.
+    Its warnings fail test_book_build; here only a missing site fails."""
+    if not (built_book.html / "index.html").is_file():
+        pytest.fail(
+            f"jupyter-book build failed ({built_book.returncode}):\n"
+            f"{built_book.stdout[-4000:]}\n{built_book.stderr[-4000:]}"
+        )
+    server = Server(built_book.html)
     yield server.base
     server.stop()
 
@@ -432,9 +441,9 @@ DISK_PAGES = [PAGES[0], "book/02_convolution", "book/12_training"]
 
 
 @pytest.fixture(scope="session")
-def disk_site(site):
-    """The same build (``site`` builds it) as a ``file://`` URL, with no server."""
-    return (ROOT / "_build" / "html").as_uri() + "/"
+def disk_site(site, built_book):
+    """The same build (``site`` checks it) as a ``file://`` URL, with no server."""
+    return built_book.html.as_uri() + "/"
 
 
 @pytest.mark.parametrize("path", DISK_PAGES)

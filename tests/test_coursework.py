@@ -26,6 +26,9 @@ from wrong_solutions import WRONG, _conv_ref
 from cnn6 import feedback
 from cnn6.feedback import a1_conv_forward
 
+# Slow (nbgrader generates and grades every assignment): `make check` leaves it out.
+pytestmark = pytest.mark.coursework
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSEWORK = ROOT / "coursework"
 SOURCE = COURSEWORK / "source"

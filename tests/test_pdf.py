@@ -1,7 +1,8 @@
 """The whole book builds as one PDF (`make pdf`: Sphinx's LaTeX builder and pdflatex).
 
-The PDF is built from a copy of the repository (so that it neither reads a stale ``_build``
-nor races another build), then read back with ``pdftotext``: it must hold the book's title and
+The PDF is built in the copy of the repository that the HTML build of the tests made
+(``built_book`` in conftest.py: no stale ``_build``, no race with another build, and the
+parsed pages are reused), then read back with ``pdftotext``: it must hold the book's title and
 the title of every page in ``_toc.yml``, have at least two pages per page of the book, carry the
 figures, and print every character (xelatex logs "Missing character" for any that no font has).
 
@@ -23,7 +24,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_browser import COPY_IGNORE, ROOT, toc_pages
+from test_browser import ROOT, toc_pages
+
+# Built in the copy of the HTML build (``built_book``, conftest.py), whose doctrees it reuses.
+pytestmark = [pytest.mark.book, pytest.mark.pdf]
 
 TOOLS = ("latexmk", "xelatex", "pdftotext", "pdfimages")
 PDF_NAME = "cnn6.pdf"
@@ -55,7 +59,7 @@ def contains(haystack: list[str], needle: list[str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def pdf(tmp_path_factory) -> tuple[Path, float]:
+def pdf(built_book) -> tuple[Path, float]:
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
         pytest.fail(
@@ -64,8 +68,7 @@ def pdf(tmp_path_factory) -> tuple[Path, float]:
             "fonts-freefont-otf fonts-dejavu-core poppler-utils (`make test` does it)"
         )
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    source = tmp_path_factory.mktemp("pdf") / "cnn6"
-    shutil.copytree(ROOT, source, ignore=COPY_IGNORE)
+    source = built_book.source
     start = time.perf_counter()
     result = subprocess.run(
         [str(jupyter_book), "build", str(source), "--builder", "pdflatex"],
