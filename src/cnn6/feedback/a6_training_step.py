@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .. import layers, naive, network
@@ -41,12 +43,20 @@ ALLOWED = (
     "bce_backward",
 )
 
+
+def _error_hint(exc, case):
+    if isinstance(exc, dataclasses.FrozenInstanceError):
+        return HINTS["step_frozen"]
+    return None
+
+
 TASK = Task(
     "training_step",
     allowed=ALLOWED,
     allowed_text="cnn6.forward for the trace, the layer functions (cnn6.maxpool2d_backward, "
     "cnn6.relu_backward, cnn6.conv2d_backward, ...) or your own for single steps, but not "
     "cnn6.backward, cnn6.sgd_step, cnn6.train or cnn6.numerical_gradient",
+    error_hint=_error_hint,
 )
 
 
@@ -271,7 +281,7 @@ def judge(case, got):
     )
 
 
-def check_training_step(student_fn, hidden=False, seed=None) -> None:
+def check_training_step(student_fn, hidden=False, seed=None, part=None) -> None:
     """Check ``student_fn(params, X, y, lr)``: one step of gradient descent on the mean loss.
 
     The student's function takes cnn6.Params, one image (6, 6) with its label or a batch
@@ -282,4 +292,4 @@ def check_training_step(student_fn, hidden=False, seed=None) -> None:
     engine that computes the backward pass or the update. hidden=True adds random
     parameters, pooling windows shut by the ReLU, a batch of one image and a class-0 image.
     """
-    run(TASK, student_fn, hidden, seed, cases, judge)
+    run(TASK, student_fn, hidden, seed, cases, judge, part)

@@ -43,18 +43,22 @@ class Case:
     show: dict  # argument name -> value, to describe the inputs in a failure message
     hidden: bool = False
     batch: bool = False
+    part: str = "hidden"  # the separately scored group of hidden cases it belongs to
 
 
 @dataclass
 class Task:
     """What one check runs: the student's function's name, the engine's public functions it
     may call (``allowed``; everything else of the core is off limits, see :mod:`.integrity`),
-    what the assignment says about that, and a hint for the exceptions it may raise."""
+    what the assignment says about that, a hint for the exceptions it may raise, and the key
+    of the hint for a function that fails on a batch only."""
 
     what: str
     allowed: tuple = ()
     allowed_text: str = "numpy"
     error_hint: Callable = lambda exc, case: None
+    batch_hint: str = "batch"
+    parts: tuple = ("hidden",)  # the groups of hidden cases, each scored on its own
 
 
 # --------------------------------------------------------------------------- arguments
@@ -77,6 +81,17 @@ def check_options(hidden, seed) -> int:
     if seed < 0:
         raise ValueError(f"seed: expected an integer >= 0, got {seed}")
     return int(seed)
+
+
+def check_part(task: Task, hidden, part) -> None:
+    """``part`` must be None or one of the task's parts, and only with ``hidden=True``."""
+    if part is None:
+        return
+    if part not in task.parts:
+        names = ", ".join(repr(p) for p in task.parts)
+        raise ValueError(f"part: expected None or one of {names}, got {part!r}")
+    if not hidden:
+        raise ValueError(f"part: {part!r} names hidden cases; pass hidden=True with it")
 
 
 def _copy(value):
@@ -336,7 +351,7 @@ def _call(fn, task: Task, case: Case, judge):
             watch.verdict(task)
             hint = task.error_hint(exc, case)
             if hint is None and case.batch:
-                hint = HINTS["batch"]
+                hint = HINTS[task.batch_hint]
             lines = [f"Your function raised {type(exc).__name__}: {exc}"]
             raise Failure(message(task.what, case, lines, hint), exc) from None
         watch.verdict(task)
@@ -344,16 +359,26 @@ def _call(fn, task: Task, case: Case, judge):
         watch.verdict(task)
 
 
-def run(task: Task, student_fn, hidden, seed, make_cases, judge) -> None:
+def run(task: Task, student_fn, hidden, seed, make_cases, judge, part=None) -> None:
     """Check ``student_fn`` on the public cases of ``make_cases(hidden, seed)`` and, with
-    ``hidden``, the hidden ones; print one line when all pass. The one place a check raises."""
+    ``hidden``, the hidden ones; print one line when all pass. The one place a check raises.
+
+    With ``part`` (one of ``task.parts``), only the hidden cases of that part run, not the
+    public ones: the graded notebook scores each part in a cell of its own (partial credit).
+    """
     check_callable(student_fn)
     seed = check_options(hidden, seed)
+    check_part(task, hidden, part)
     public, hidden_cases = make_cases(hidden, seed)
+    if part is not None:
+        public, hidden_cases = [], [c for c in hidden_cases if c.part == part]
     try:
         for case in [*public, *hidden_cases]:
             _call(student_fn, task, case, judge)
     except Failure as failure:
         raise AssertionError(failure.text) from failure.cause
+    if part is not None:
+        print(f"{task.what}: all {len(hidden_cases)} hidden checks of part {part!r} passed.")
+        return
     counts = f"{len(public)} public and {len(hidden_cases)} hidden" if hidden_cases else None
     print(f"{task.what}: all {counts or f'{len(public)} public'} checks passed.")
