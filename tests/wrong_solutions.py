@@ -353,6 +353,8 @@ def make_step(
     sign=-1.0,
     overwrite_weights=False,
     mean=True,
+    route="first",
+    in_place=False,
 ):
     """A training step with one mistake (the defaults give the right step)."""
 
@@ -372,9 +374,14 @@ def make_step(
         dweights = d4 @ a3 if dw == "a3" else np.full(4, np.sum(d4 * a4))
         dfc = np.sum(d4)
         da2 = np.outer(d4, params.weights).reshape(trace.a2.shape)
-        da1 = cnn6.maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
+        if route == "first":
+            da1 = cnn6.maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
+        else:  # a loop of one's own that keeps the last of tied maxima (>= instead of >)
+            da1 = _route_loop(da2, trace.a1, 2, 2, _last)
         if gate == "indicator":
             dz1 = da1 * (trace.z1 > 0)
+        elif gate == ">=":
+            dz1 = da1 * (trace.z1 >= 0)
         elif gate == "a1":
             dz1 = da1 * trace.a1
         else:
@@ -386,6 +393,14 @@ def make_step(
                 dk[u, v] = np.sum(trace.x[..., u : u + 4, v : v + 4] * partner)
         dcb = np.sum(X) if db_from == "x" else np.sum(dz1)
         weights = lr * dweights if overwrite_weights else params.weights + sign * lr * dweights
+        if in_place:  # the arrays updated where they are, then handed back
+            params.kernel[...] += sign * lr * dk
+            return cnn6.Params(
+                params.kernel,
+                params.conv_bias + sign * lr * dcb,
+                weights,
+                params.fc_bias + sign * lr * dfc,
+            )
         return cnn6.Params(
             params.kernel + sign * lr * dk,
             params.conv_bias + sign * lr * dcb,
@@ -510,7 +525,15 @@ WRONG = [
     ("route-batch-mixed", "check_maxpool2d_backward", route_batch_mixed, "route_batch_mixed"),
     ("route-one-image-only", "check_maxpool2d_backward", route_one_image_only, "pool_batch"),
     ("pool-one-image-only", "check_maxpool2d_forward", pool_one_image_only, "pool_batch"),
-    ("step-in-place", "check_training_step", step_in_place, "step_frozen"),
+    ("step-assigns-frozen-params", "check_training_step", step_in_place, "step_frozen"),
+    (
+        "step-updates-arrays-in-place",
+        "check_training_step",
+        make_step(in_place=True),
+        "step_in_place",
+    ),
+    ("step-gate-at-zero", "check_training_step", make_step(gate=">="), "step_gate_at_zero"),
+    ("step-route-last-on-tie", "check_training_step", make_step(route="last"), "step_tie_first"),
     ("route-ones", "check_maxpool2d_backward", route_ones, "route_ones"),
     ("route-to-min", "check_maxpool2d_backward", route_to_min, "route_not_max"),
     (

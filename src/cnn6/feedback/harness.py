@@ -10,6 +10,7 @@ stays two frames long.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -59,6 +60,7 @@ class Task:
     error_hint: Callable = lambda exc, case: None
     batch_hint: str = "batch"
     parts: tuple = ("hidden",)  # the groups of hidden cases, each scored on its own
+    changed_hint: str | None = None  # the hint for changing an argument in place (else allowed)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -331,7 +333,25 @@ def student_call(fn, args):
     """The one place a check calls the student's function. Not the check's own code for the
     watch (see :func:`.integrity.feedback_codes`): an engine function handed in as the
     student's is entered from here, and refused."""
-    return fn(*(_copy(a) for a in args))
+    return fn(*args)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Params):
+        return all(
+            np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    return not isinstance(a, np.ndarray) or np.array_equal(a, b)
+
+
+def _kept(task: Task, case: Case, args: tuple) -> None:
+    """With ``task.changed_hint``: fail if the student's function changed an argument."""
+    if task.changed_hint is None:
+        return
+    for name, original, given in zip(case.show, case.args, args, strict=True):
+        if not _same(original, given):
+            lines = [f"Your function changed its argument {name} in place."]
+            fail(task.what, case, lines, HINTS[task.changed_hint])
 
 
 def _call(fn, task: Task, case: Case, judge):
@@ -339,7 +359,8 @@ def _call(fn, task: Task, case: Case, judge):
     the engine watched all along (the result may hold code that runs when it is read)."""
     with integrity.watch(task) as watch:
         try:
-            got = student_call(fn, case.args)
+            args = tuple(_copy(a) for a in case.args)
+            got = student_call(fn, args)
         except NotImplementedError:
             watch.verdict(task)
             raise Failure(
@@ -355,6 +376,7 @@ def _call(fn, task: Task, case: Case, judge):
             lines = [f"Your function raised {type(exc).__name__}: {exc}"]
             raise Failure(message(task.what, case, lines, hint), exc) from None
         watch.verdict(task)
+        _kept(task, case, args)
         judge(case, got)
         watch.verdict(task)
 

@@ -241,6 +241,19 @@ HINTS = {
         "params.kernel -= ... both fail). Compute the new values and return a new one: "
         "cnn6.Params(params.kernel - lr * dkernel, params.conv_bias - lr * dconv_bias, ...)."
     ),
+    "step_in_place": (
+        "your step changed the arrays of the params it was given (params.kernel[...] -= ... or "
+        "np.subtract(..., out=params.kernel)): whoever called it loses the old parameters, and "
+        "the network's trace no longer matches them. Compute new arrays, "
+        "params.kernel - lr * dkernel, and return them in a new cnn6.Params."
+    ),
+    "step_tie_first": (
+        "on a tie inside a pooling window the gradient goes to the first maximum in row-major "
+        "order (np.argmax's choice, the one trace.pool_idx records), not the last."
+    ),
+    "step_gate_at_zero": (
+        "at z1 = 0 the ReLU's derivative is 0: the gate is [z1 > 0], not [z1 >= 0]."
+    ),
     "step_tuple": "return only the new cnn6.Params (not a tuple).",
     "not_params": (
         "return a cnn6.Params with the new parameters, e.g. "
