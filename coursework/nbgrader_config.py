@@ -16,3 +16,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Grading runs each notebook top to bottom in a fresh kernel of this environment.
 c.Execute.timeout = 120
 c.Execute.kernel_name = "python3"
+
+# Kernels started for grading say "Kernel is running over TCP without encryption" once per
+# notebook (they listen on 127.0.0.1 only); keep their log to errors.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
