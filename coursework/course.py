@@ -3,9 +3,10 @@
     python coursework/course.py build [--out dist]
         <out>/autograder/  an nbgrader course directory: nbgrader_config.py, source/ (the
                            instructor notebooks), release/ and gradebook.db (generated)
-        <out>/student/     one notebook per assignment, as students get it: every solution
-                           replaced by a stub that raises NotImplementedError, hidden checks
-                           removed, outputs cleared
+        <out>/student/     what students get, a tree to publish on its own: one notebook per
+                           assignment (every solution replaced by a stub that raises
+                           NotImplementedError, hidden checks removed, outputs cleared), a
+                           README.md and a requirements.txt
     python coursework/course.py grade SUBMISSIONS [--course dist/autograder] [--feedback]
         SUBMISSIONS/<student>/<assignment>.ipynb (or nbgrader's own
         SUBMISSIONS/<student>/<assignment>/<assignment>.ipynb): each notebook is run top to
@@ -37,6 +38,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source"
 CONFIG = HERE / "nbgrader_config.py"
+# What the student tree asks to install: the engine, which is public (the book shows it).
+STUDENT_REQUIREMENTS = "cnn6 @ git+https://github.com/cnn6-book/cnn6\n"
 
 
 def assignments(source: Path = SOURCE) -> list[str]:
@@ -70,8 +73,10 @@ def build(out: Path, source: Path = SOURCE) -> dict[str, Path]:
     """Generate the student notebooks and the autograder's course directory under ``out``.
 
     Refreshes ``<out>/autograder`` (its source/, release/ and config; a gradebook and graded
-    submissions already there are kept) and rewrites ``<out>/student``. Returns the student
-    notebooks by assignment id.
+    submissions already there are kept) and rewrites ``<out>/student``, the tree to publish to
+    students (as a repository or branch of its own): the student notebooks, a README and a
+    requirements.txt, and no solution, hidden check or seed. Returns the student notebooks by
+    assignment id.
     """
     out = Path(out)
     course, student = out / "autograder", out / "student"
@@ -91,6 +96,8 @@ def build(out: Path, source: Path = SOURCE) -> dict[str, Path]:
     for aid in assignments(source):
         _ok(api.generate_assignment(aid), f"generate_assignment {aid}")
         notebooks[aid] = Path(shutil.copy(course / "release" / aid / f"{aid}.ipynb", student))
+    shutil.copy(HERE / "student_README.md", student / "README.md")
+    (student / "requirements.txt").write_text(STUDENT_REQUIREMENTS)
     return notebooks
 
 

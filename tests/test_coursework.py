@@ -315,12 +315,26 @@ def built(tmp_path_factory):
 def test_build_writes_student_and_autograder_files(built):
     out = built["out"]
     assert sorted(built["notebooks"]) == ASSIGNMENTS
-    assert sorted(p.name for p in (out / "student").iterdir()) == [
-        f"{a}.ipynb" for a in ASSIGNMENTS
-    ]
+    assert sorted(p.name for p in (out / "student").iterdir()) == sorted(
+        [f"{a}.ipynb" for a in ASSIGNMENTS] + ["README.md", "requirements.txt"]
+    )
     autograder = out / "autograder"
     for name in ("nbgrader_config.py", "gradebook.db", "source", "release", "scores.csv"):
         assert (autograder / name).exists(), name
+
+
+def test_student_tree_is_publishable(built):
+    """dist/student/ can be published as it is: no solution, no hidden check, no seed, and
+    links that lead to the built book, not into the repository that holds the solutions."""
+    files = sorted((built["out"] / "student").rglob("*"))
+    assert all(p.is_file() for p in files)
+    for path in files:
+        text = path.read_text()
+        for secret in ("BEGIN SOLUTION", "HIDDEN TESTS", "seed=", "hidden=True", "/blob/"):
+            assert secret not in text, (path.name, secret)
+    for aid in ASSIGNMENTS:
+        intro = nbformat.read(built["notebooks"][aid], as_version=4).cells[0].source
+        assert "(https://cnn6-book.github.io/cnn6/book/" in intro, intro
 
 
 @pytest.mark.parametrize("aid", sorted(TASKS))

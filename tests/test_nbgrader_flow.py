@@ -234,3 +234,11 @@ def test_shortcut_scores_zero_in_every_cell(graded):
         assert "hands the work to the engine scores zero" in _text(
             graded["pages"][("mallory", aid)]
         )
+
+
+def test_feedback_shows_no_hidden_source(graded):
+    """A feedback page carries the checks' messages but not the hidden cells' code: no seed,
+    no call a student could replay."""
+    for key, page in graded["pages"].items():
+        text = _text(page)
+        assert not re.search(r"seed=\d", text) and "hidden=True" not in text, key
