@@ -93,13 +93,16 @@ $(HUB): $(COURSEWORK) requirements-hub.txt
 	$(PY) -m pip check
 	touch $(HUB)
 
-# Student notebooks (dist/student/) and the autograder, an nbgrader course directory
-# (dist/autograder/), from the instructor notebooks in coursework/source/.
+# The student tree (dist/student/: notebooks, README, requirements.txt; no solution, publish it
+# on its own) and the autograder, an nbgrader course directory (dist/autograder/), from the
+# instructor notebooks in coursework/source/.
 assignments: $(COURSEWORK)
 	$(PY) coursework/course.py build --out dist
 
 # Grade handed-in notebooks: make grade SUBMISSIONS=folder (holding <student>/<assignment>.ipynb).
-# Scores in dist/autograder/scores.csv, one feedback page per notebook in dist/autograder/feedback/.
+# Scores in dist/autograder/scores.csv (the whole gradebook), one feedback page per notebook in
+# dist/autograder/feedback/; lines starting WARNING name restored cells, misnamed or ungraded
+# notebooks and edited locked cells. Run it again to regrade.
 grade: $(COURSEWORK)
 	@test -n "$(SUBMISSIONS)" || { echo "make grade: set SUBMISSIONS=<folder>"; exit 1; }
 	$(PY) coursework/course.py grade $(SUBMISSIONS) --course dist/autograder --feedback

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import importlib.util
 import os
 import shutil
@@ -83,7 +84,7 @@ def references() -> dict:
         verdicts = run_cells(nb, namespace)
         failed = {gid: err for gid, err in verdicts.items() if err is not None}
         assert not failed, f"{aid}: the instructor notebook fails its own checks: {failed}"
-        assert len(verdicts) == 2, f"{aid}: expected a public and a hidden check cell"
+        assert len(verdicts) >= 2, f"{aid}: expected a public and hidden check cells"
         spaces[aid] = namespace
     return spaces
 
@@ -95,7 +96,8 @@ def test_every_task_has_an_instructor_notebook():
 
 @pytest.mark.parametrize("aid", sorted(TASKS))
 def test_instructor_notebook_structure(aid):
-    """A link to the book, one solution cell, a public check cell and a hidden one."""
+    """A link to the book, one solution cell, a public check cell, then hidden ones: one per
+    part of the hidden cases, each scored on its own, none re-running the public cases."""
     nb = nbformat.read(SOURCE / aid / f"{aid}.ipynb", as_version=4)
     check, func = TASKS[aid]
     intro = nb.cells[0].source
@@ -105,7 +107,12 @@ def test_instructor_notebook_structure(aid):
     assert "### BEGIN SOLUTION" in solutions[0].source and '"""' in solutions[0].source
     graded = [c for c in nb.cells if nbgrader_meta(c).get("grade")]
     assert [c.source.strip() for c in graded][0] == f"{check}({func})"
-    assert "### BEGIN HIDDEN TESTS" in graded[1].source and "hidden=True" in graded[1].source
+    parts = getattr(feedback, check).__module__
+    task = importlib.import_module(parts).TASK
+    assert len(graded) == 1 + len(task.parts)
+    for cell, part in zip(graded[1:], task.parts, strict=True):
+        assert "### BEGIN HIDDEN TESTS" in cell.source and "hidden=True" in cell.source
+        assert f'part="{part}"' in cell.source
     assert all(nbgrader_meta(c).get("points", 0) > 0 for c in graded)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
@@ -311,12 +318,26 @@ def built(tmp_path_factory):
 def test_build_writes_student_and_autograder_files(built):
     out = built["out"]
     assert sorted(built["notebooks"]) == ASSIGNMENTS
-    assert sorted(p.name for p in (out / "student").iterdir()) == [
-        f"{a}.ipynb" for a in ASSIGNMENTS
-    ]
+    assert sorted(p.name for p in (out / "student").iterdir()) == sorted(
+        [f"{a}.ipynb" for a in ASSIGNMENTS] + ["README.md", "requirements.txt"]
+    )
     autograder = out / "autograder"
     for name in ("nbgrader_config.py", "gradebook.db", "source", "release", "scores.csv"):
         assert (autograder / name).exists(), name
+
+
+def test_student_tree_is_publishable(built):
+    """dist/student/ can be published as it is: no solution, no hidden check, no seed, and
+    links that lead to the built book, not into the repository that holds the solutions."""
+    files = sorted((built["out"] / "student").rglob("*"))
+    assert all(p.is_file() for p in files)
+    for path in files:
+        text = path.read_text()
+        for secret in ("BEGIN SOLUTION", "HIDDEN TESTS", "seed=", "hidden=True", "/blob/"):
+            assert secret not in text, (path.name, secret)
+    for aid in ASSIGNMENTS:
+        intro = nbformat.read(built["notebooks"][aid], as_version=4).cells[0].source
+        assert "(https://cnn6-book.github.io/cnn6/book/" in intro, intro
 
 
 @pytest.mark.parametrize("aid", sorted(TASKS))
@@ -387,3 +408,50 @@ def test_text_feedback_does_not_load_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
+
+
+# --------------------------------------------------------------------------- partial credit
+@pytest.mark.parametrize("aid", sorted(TASKS))
+def test_parts_split_the_hidden_cases(aid):
+    """Every hidden case belongs to one part of the task, and every part has cases."""
+    module = importlib.import_module(getattr(feedback, TASKS[aid][0]).__module__)
+    public, hidden = module.cases(True, 1)
+    assert {c.part for c in hidden} == set(module.TASK.parts)
+    assert not any(c.hidden for c in public) and all(c.hidden for c in hidden)
+
+
+def test_a_part_runs_its_hidden_cases_only(references, capsys):
+    """The graded cell of one part does not re-run the public cases: a3 written for one image
+    fails the public batch case and the "batch" part, and passes the other parts."""
+    wrong = dict((w[0], w[2]) for w in WRONG)["route-one-image-only"]
+    with pytest.raises(AssertionError, match="a batch of 2 images"):
+        feedback.check_maxpool2d_backward(wrong)
+    with pytest.raises(AssertionError, match="the hidden case 'a batch"):
+        feedback.check_maxpool2d_backward(wrong, hidden=True, part="batch")
+    for part in ("single", "overlap"):
+        feedback.check_maxpool2d_backward(wrong, hidden=True, part=part)
+    out = capsys.readouterr().out
+    assert "maxpool2d_backward: all 2 hidden checks of part 'overlap' passed." in out
+
+
+@pytest.mark.parametrize("wrong_id", ["step-gate-at-zero", "step-route-last-on-tie"])
+def test_a6_hidden_cases_catch_what_the_public_ones_cannot(wrong_id):
+    """Mistakes the public cases cannot see (z1 never exactly 0, no tied maxima there) fail
+    the "conv" part, and only it: the dense layer's part still passes."""
+    wrong = dict((w[0], w[2]) for w in WRONG)[wrong_id]
+    feedback.check_training_step(wrong)
+    feedback.check_training_step(wrong, hidden=True, part="dense")
+    with pytest.raises(AssertionError, match="the hidden case"):
+        feedback.check_training_step(wrong, hidden=True, part="conv")
+
+
+@pytest.mark.parametrize(
+    "hidden, part, match",
+    [
+        (True, "batches", "^part: expected None or one of 'single', 'batch', 'overlap'"),
+        (False, "batch", "^part: 'batch' names hidden cases; pass hidden=True"),
+    ],
+)
+def test_part_is_validated(hidden, part, match):
+    with pytest.raises(ValueError, match=match):
+        feedback.check_maxpool2d_backward(lambda d, a, s, t: a, hidden=hidden, part=part)

@@ -3,9 +3,10 @@
 generate (``make assignments``), release to an exchange, each student fetches and submits
 through it, collect, autograde, generate feedback, export the grades as CSV; all in-process
 through nbgrader's own classes, offline, no Docker. The class: a student who wrote the reference
-solutions, one who handed the notebooks in untouched, three typical wrong solutions, and one
-who hands the work to the engine. Asserted: every score, each wrong solution's hint in its
-feedback page, and a zero for the shortcut.
+solutions, one who handed the notebooks in untouched, typical wrong solutions (two of them
+partly right: an a3 right for one image only and an a6 whose convolution gradients are missing,
+scored part by part), and one who hands the work to the engine. Asserted: every score, each
+wrong solution's hint in its feedback page, and a zero for the shortcut.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cnn6.feedback import HINTS
 # nbgrader's gradebook trips SQLAlchemy 2's autoflush warnings: harmless, and noisy
 pytestmark = pytest.mark.filterwarnings("ignore:.*not in session.*")
 
-A1, A6 = "a1_conv_forward", "a6_training_step"
+A1, A3, A6 = "a1_conv_forward", "a3_maxpool_backward", "a6_training_step"
 
 NO_BIAS = """def conv2d_forward(x, kernel, bias=0.0, stride=1):
     kh, kw = kernel.shape
@@ -44,6 +45,21 @@ ONE_IMAGE_ONLY = """def conv2d_forward(x, kernel, bias=0.0, stride=1):
         for j in range(z.shape[1]):
             z[i, j] = np.sum(x[i * stride:i * stride + kh, j * stride:j * stride + kw] * kernel)
     return z + bias
+"""
+
+# a3's old tip taken literally: every image of a batch receives every image's gradient
+MIXED_BATCH_A3 = """def maxpool2d_backward(dout, a, size=2, stride=2):
+    H, W = a.shape[-2:]
+    OH, OW = dout.shape[-2:]
+    da = np.zeros(a.shape)
+    for image in a.reshape(-1, H, W):
+        for i in range(OH):
+            for j in range(OW):
+                r, c = i * stride, j * stride
+                window = image[r:r + size, c:c + size]
+                u, v = np.unravel_index(np.argmax(window), window.shape)
+                da[..., r + u, c + v] += dout[..., i, j]
+    return da
 """
 
 SHORTCUT_A1 = """import cnn6.layers as helpers
@@ -71,24 +87,40 @@ def _ascent(aid: str) -> str:
     return code.replace(" - lr * ", " + lr * ")
 
 
+def _dense_only(aid: str) -> str:
+    """The reference step with the convolution's gradients left out: K and b_c unchanged."""
+    code = _reference(aid)
+    for name in ("kernel", "conv_bias"):
+        assert code.count(f"params.{name} - lr * d{name}") == 1
+        code = code.replace(f"params.{name} - lr * d{name}", f"params.{name}")
+    return code
+
+
 # student -> {assignment: solution code (None: the notebook untouched)}
 CLASS = {
-    "alice": {A1: _reference(A1), A6: _reference(A6)},
+    "alice": {A1: _reference(A1), A3: _reference(A3), A6: _reference(A6)},
     "ursula": {A1: None, A6: None},
     "carla": {A1: NO_BIAS},
     "dan": {A1: ONE_IMAGE_ONLY},
     "erin": {A6: _ascent(A6)},
+    "fay": {A6: _dense_only(A6)},
+    "hank": {A3: MIXED_BATCH_A3},
     "mallory": {A1: SHORTCUT_A1, A6: SHORTCUT_A6},
 }
 # (student, assignment) -> (score, max score, text the feedback page must show)
 EXPECTED = {
-    ("alice", A1): (3, 3, "conv2d_forward: all 3 public and 5 hidden checks passed."),
-    ("alice", A6): (5, 5, "training_step: all 2 public and 4 hidden checks passed."),
+    ("alice", A1): (3, 3, "conv2d_forward: all 5 hidden checks of part 'hidden' passed."),
+    ("alice", A3): (4, 4, "maxpool2d_backward: all 2 hidden checks of part 'overlap' passed."),
+    ("alice", A6): (5, 5, "training_step: all 2 hidden checks of part 'update' passed."),
     ("ursula", A1): (0, 3, "conv2d_forward is not implemented yet"),
     ("ursula", A6): (0, 5, "training_step is not implemented yet"),
     ("carla", A1): (0, 3, HINTS["conv_no_bias"]),
     ("dan", A1): (1, 3, HINTS["batch"]),
     ("erin", A6): (0, 5, HINTS["step_ascent"]),
+    # partial credit: public 0; hidden dense 1, conv 0, update 0
+    ("fay", A6): (1, 5, "params.kernel did not change"),
+    # partial credit: public 0 (its batch case); hidden single 1, batch 0, overlap 1
+    ("hank", A3): (2, 4, HINTS["route_batch_mixed"]),
     ("mallory", A1): (0, 3, "called the engine's cnn6.layers.conv2d_forward"),
     ("mallory", A6): (0, 5, "hands the work to the engine scores zero"),
 }
@@ -128,7 +160,7 @@ def graded(tmp_path_factory):
             "c.CollectApp.check_owner = False\n"
         )
     api = course._api(course_dir)
-    for aid in (A1, A6):
+    for aid in (A1, A3, A6):
         result = api.release_assignment(aid)
         assert result["success"], result
     for student, work in CLASS.items():
@@ -156,7 +188,7 @@ def graded(tmp_path_factory):
                 cell.source = code
             nbformat.write(nb, path)
             _exchange_app("submit", settings).start()
-    for aid in (A1, A6):
+    for aid in (A1, A3, A6):
         result = api.collect(aid)
         assert result["success"], result
     for (student, aid), _ in EXPECTED.items():
@@ -202,3 +234,11 @@ def test_shortcut_scores_zero_in_every_cell(graded):
         assert "hands the work to the engine scores zero" in _text(
             graded["pages"][("mallory", aid)]
         )
+
+
+def test_feedback_shows_no_hidden_source(graded):
+    """A feedback page carries the checks' messages but not the hidden cells' code: no seed,
+    no call a student could replay."""
+    for key, page in graded["pages"].items():
+        text = _text(page)
+        assert not re.search(r"seed=\d", text) and "hidden=True" not in text, key

@@ -111,6 +111,20 @@ def conv_off_by_one(x, kernel, bias=0.0, stride=1):
     return _conv_ref(x, kernel, bias, stride)[..., :-1, :-1]
 
 
+def conv_window_one_too_small(x, kernel, bias=0.0, stride=1):
+    """x[r:r + kh - 1, ...]: the window one pixel smaller than the kernel (numpy cannot
+    broadcast the product)."""
+    kh, kw = kernel.shape
+    out_h = (x.shape[-2] - kh) // stride + 1
+    out_w = (x.shape[-1] - kw) // stride + 1
+    z = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            r, c = i * stride, j * stride
+            z[i, j] = np.sum(x[r : r + kh - 1, c : c + kw - 1] * kernel) + bias
+    return z
+
+
 def conv_ignores_stride(x, kernel, bias=0.0, stride=1):
     return _conv_ref(x, kernel, bias, 1)
 
@@ -240,6 +254,34 @@ def route_to_whole_window(dout, a, size=2, stride=2):
     return da.reshape(a.shape)
 
 
+def route_batch_mixed(dout, a, size=2, stride=2):
+    """The old tip taken literally: each image's maximum found in a loop, then
+    da[..., r + u, c + v] += dout[..., i, j], which adds every image's dout there."""
+    height, width = a.shape[-2:]
+    out_h, out_w = dout.shape[-2:]
+    images = a.reshape(-1, height, width)
+    da = np.zeros(a.shape)
+    for image in images:
+        for i in range(out_h):
+            for j in range(out_w):
+                r, c = i * stride, j * stride
+                u, v = _first(image[r : r + size, c : c + size])
+                da[..., r + u, c + v] += dout[..., i, j]
+    return da
+
+
+def route_one_image_only(dout, a, size=2, stride=2):
+    """Right for one image; unpacks H, W = a.shape, so a batch raises."""
+    height, width = a.shape
+    return _route_loop(dout, a, size, stride, _first)
+
+
+def pool_one_image_only(a, size=2, stride=2):
+    """Right for one image; unpacks H, W = a.shape, so a batch raises."""
+    height, width = a.shape
+    return _pool_ref(a, size, stride)
+
+
 def route_ones(dout, a, size=2, stride=2):
     return _route_ref(np.ones_like(dout), a, size, stride)
 
@@ -311,6 +353,8 @@ def make_step(
     sign=-1.0,
     overwrite_weights=False,
     mean=True,
+    route="first",
+    in_place=False,
 ):
     """A training step with one mistake (the defaults give the right step)."""
 
@@ -330,9 +374,14 @@ def make_step(
         dweights = d4 @ a3 if dw == "a3" else np.full(4, np.sum(d4 * a4))
         dfc = np.sum(d4)
         da2 = np.outer(d4, params.weights).reshape(trace.a2.shape)
-        da1 = cnn6.maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
+        if route == "first":
+            da1 = cnn6.maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
+        else:  # a loop of one's own that keeps the last of tied maxima (>= instead of >)
+            da1 = _route_loop(da2, trace.a1, 2, 2, _last)
         if gate == "indicator":
             dz1 = da1 * (trace.z1 > 0)
+        elif gate == ">=":
+            dz1 = da1 * (trace.z1 >= 0)
         elif gate == "a1":
             dz1 = da1 * trace.a1
         else:
@@ -344,6 +393,14 @@ def make_step(
                 dk[u, v] = np.sum(trace.x[..., u : u + 4, v : v + 4] * partner)
         dcb = np.sum(X) if db_from == "x" else np.sum(dz1)
         weights = lr * dweights if overwrite_weights else params.weights + sign * lr * dweights
+        if in_place:  # the arrays updated where they are, then handed back
+            params.kernel[...] += sign * lr * dk
+            return cnn6.Params(
+                params.kernel,
+                params.conv_bias + sign * lr * dcb,
+                weights,
+                params.fc_bias + sign * lr * dfc,
+            )
         return cnn6.Params(
             params.kernel + sign * lr * dk,
             params.conv_bias + sign * lr * dcb,
@@ -352,6 +409,13 @@ def make_step(
         )
 
     return training_step
+
+
+def step_in_place(params, X, y, lr):
+    """The right gradients, then params.kernel -= lr * dkernel: Params is frozen."""
+    new = make_step()(params, X, y, lr)
+    params.kernel -= params.kernel - new.kernel
+    return params
 
 
 def step_with_engine(params, X, y, lr):
@@ -434,6 +498,12 @@ WRONG = [
         "conv_bias_per_product",
     ),
     ("conv-off-by-one", "check_conv2d_forward", conv_off_by_one, "conv_output_size"),
+    (
+        "conv-window-one-too-small",
+        "check_conv2d_forward",
+        conv_window_one_too_small,
+        "conv_window_shape",
+    ),
     ("conv-ignores-stride", "check_conv2d_forward", conv_ignores_stride, "conv_ignore_stride"),
     ("conv-one-image-only", "check_conv2d_forward", conv_one_image_only, "batch"),
     ("conv-mean", "check_conv2d_forward", conv_mean, "conv_mean"),
@@ -452,6 +522,18 @@ WRONG = [
     ("route-last-on-tie", "check_maxpool2d_backward", route_to_last_max, "route_last_tie"),
     ("route-overwrites", "check_maxpool2d_backward", route_overwrites, "route_overwrite"),
     ("route-whole-window", "check_maxpool2d_backward", route_to_whole_window, "route_spread"),
+    ("route-batch-mixed", "check_maxpool2d_backward", route_batch_mixed, "route_batch_mixed"),
+    ("route-one-image-only", "check_maxpool2d_backward", route_one_image_only, "pool_batch"),
+    ("pool-one-image-only", "check_maxpool2d_forward", pool_one_image_only, "pool_batch"),
+    ("step-assigns-frozen-params", "check_training_step", step_in_place, "step_frozen"),
+    (
+        "step-updates-arrays-in-place",
+        "check_training_step",
+        make_step(in_place=True),
+        "step_in_place",
+    ),
+    ("step-gate-at-zero", "check_training_step", make_step(gate=">="), "step_gate_at_zero"),
+    ("step-route-last-on-tie", "check_training_step", make_step(route="last"), "step_tie_first"),
     ("route-ones", "check_maxpool2d_backward", route_ones, "route_ones"),
     ("route-to-min", "check_maxpool2d_backward", route_to_min, "route_not_max"),
     (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .. import naive
@@ -69,7 +71,15 @@ RULES = (_batch, _no_sum, _size)
 
 
 def _error_hint(exc, case):
+    """A window sliced one too small (or large) cannot be multiplied by the kernel: numpy names
+    both shapes; anything else that will not broadcast is a window that was never summed."""
     text = str(exc)
+    shapes = re.findall(r"\(([\d, ]*)\)", text) if "broadcast" in text else []
+    kernel = case.args[1].shape
+    parsed = [tuple(int(v) for v in s.replace(" ", "").split(",") if v) for s in shapes]
+    if kernel in parsed and any(len(p) == 2 and p != kernel for p in parsed):
+        window = next(p for p in parsed if len(p) == 2 and p != kernel)
+        return HINTS["conv_window_shape"].format(got=entries(window), want=entries(kernel))
     if "sequence" in text or "broadcast" in text:
         return HINTS["conv_no_sum"]
     return None
@@ -158,7 +168,7 @@ def judge(case, got):
     )
 
 
-def check_conv2d_forward(student_fn, hidden=False, seed=None) -> None:
+def check_conv2d_forward(student_fn, hidden=False, seed=None, part=None) -> None:
     """Check ``student_fn(x, kernel, bias, stride)``, the convolution's forward pass, against
     the book's loops (:func:`cnn6.naive.conv2d`).
 
@@ -169,4 +179,4 @@ def check_conv2d_forward(student_fn, hidden=False, seed=None) -> None:
     values), some of them drawn from ``seed``. A function that calls the engine's convolution
     (or the network's forward pass) fails.
     """
-    run(TASK, student_fn, hidden, seed, cases, judge)
+    run(TASK, student_fn, hidden, seed, cases, judge, part)

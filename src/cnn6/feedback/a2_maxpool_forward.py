@@ -97,7 +97,7 @@ IDX_VARIANTS: list[Variant] = [
 
 def _size_rule(got, expected, args):
     if args[0].ndim == 3 and got.shape != expected.shape and got.shape == expected.shape[1:]:
-        return HINTS["batch"]
+        return HINTS["pool_batch"]
     if got.ndim == expected.ndim and got.shape != expected.shape:
         oh, ow = expected.shape[-2:]
         return HINTS["pool_output_size"].format(
@@ -110,6 +110,7 @@ TASK = Task(
     "maxpool2d_forward",
     allowed=(),
     allowed_text="numpy (slices, np.max, np.argmax, np.unravel_index) is all it takes",
+    batch_hint="pool_batch",
 )
 
 TIES = np.array(
@@ -192,7 +193,7 @@ def judge(case, got):
         fail(what, case, [f"pool_idx has dtype {idx.dtype}."], HINTS["pool_idx_dtype"])
 
 
-def check_maxpool2d_forward(student_fn, hidden=False, seed=None) -> None:
+def check_maxpool2d_forward(student_fn, hidden=False, seed=None, part=None) -> None:
     """Check ``student_fn(a, size, stride)``, max-pool's forward pass, against the book's loops
     (:func:`cnn6.naive.maxpool2d`).
 
@@ -204,4 +205,4 @@ def check_maxpool2d_forward(student_fn, hidden=False, seed=None) -> None:
     values, batches and non-square inputs. A function that calls the engine's max-pool (or
     the network's forward pass) fails.
     """
-    run(TASK, student_fn, hidden, seed, cases, judge)
+    run(TASK, student_fn, hidden, seed, cases, judge, part)

@@ -14,6 +14,10 @@ from .a2_maxpool_forward import TIES, TIES3, last_argmax
 from .harness import Case, Task, Variant, each_image, entries, expect, run, window_values
 from .hints import HINTS
 
+BATCH_SECOND = np.array(  # no maximum where TIES has its first one
+    [[0.0, 1.0, 2.0, 0.5], [3.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.5], [0.0, 2.5, 0.5, 0.0]]
+)
+
 
 def route(dout, a, size, stride, pick=None, mode="add", step=None):
     """Send each window's dout to the position ``pick`` chooses (default: the first max).
@@ -44,7 +48,16 @@ def route(dout, a, size, stride, pick=None, mode="add", step=None):
     return da.reshape(a.shape)
 
 
+def route_mixed(dout, a, size, stride):
+    """A batch routed with ``da[..., r + u, c + v] += dout[..., i, j]`` inside a loop over the
+    images: image k receives its dout at the maxima of every image m of the batch."""
+    if a.ndim != 3:
+        raise ValueError("a batch only")
+    return np.stack([sum(route(d, image, size, stride) for image in a) for d in dout])
+
+
 VARIANTS: list[Variant] = [
+    ("route_batch_mixed", route_mixed),
     ("route_last_tie", lambda d, a, s, t: route(d, a, s, t, pick=last_argmax)),
     ("route_overwrite", lambda d, a, s, t: route(d, a, s, t, mode="set")),
     ("route_spread", lambda d, a, s, t: route(d, a, s, t, mode="spread")),
@@ -58,7 +71,7 @@ VARIANTS: list[Variant] = [
 def _shape(got, expected, args):
     if got.shape != expected.shape:
         if args[1].ndim == 3 and got.shape == expected.shape[1:]:
-            return HINTS["batch"]
+            return HINTS["pool_batch"]
         return HINTS["route_shape"].format(want=entries(expected.shape), got=entries(got.shape))
     return None
 
@@ -75,6 +88,8 @@ TASK = Task(
     allowed=("maxpool2d_forward",),
     allowed_text="numpy, and cnn6.maxpool2d_forward (or your own from assignment 2) to find "
     "the maxima; the routing of the gradient is yours to write",
+    batch_hint="pool_batch",
+    parts=("single", "batch", "overlap"),
 )
 
 
@@ -86,6 +101,13 @@ def cases(hidden: bool, seed: int):
     public = [
         ("the running example: da2 back through the max-pool of a1", grads.da2, trace.a1, 2, 2),
         ("windows with tied maxima", np.array([[1.0, -2.0], [0.5, 3.0]]), TIES, 2, 2),
+        (
+            "a batch of 2 images, their maxima in different places",
+            np.array([[[1.0, -2.0], [0.5, 3.0]], [[-1.5, 2.5], [4.0, -0.5]]]),
+            np.stack([TIES, BATCH_SECOND]),
+            2,
+            2,
+        ),
     ]
     hidden_cases = []
     if hidden:
@@ -93,8 +115,9 @@ def cases(hidden: bool, seed: int):
         shared = np.array([[1.0, 2.0, 0.0], [0.0, 9.0, 3.0], [4.0, 1.0, 2.0]])
         negative = -rng.uniform(0.5, 3.0, (4, 4))
         negative[2, 2] = negative[2, 3] = -0.25
-        hidden_cases = [
+        hidden_cases = [  # (part, name, dout, a, size, stride)
             (
+                "overlap",
                 "overlapping windows sharing one maximum (size 2, stride 1)",
                 np.array([[1.0, 2.0], [3.0, -4.0]]),
                 shared,
@@ -102,15 +125,17 @@ def cases(hidden: bool, seed: int):
                 1,
             ),
             (
+                "overlap",
                 "overlapping windows with ties (size 3, stride 1)",
                 np.array([[1.0, 2.0], [-3.0, 0.5]]),
                 TIES3,
                 3,
                 1,
             ),
-            ("negative values only, with a tie", rng.normal(size=(2, 2)), negative, 2, 2),
-            ("a batch of 3", rng.normal(size=(3, 2, 2)), rng.normal(size=(3, 4, 4)), 2, 2),
+            ("single", "negative values only, with a tie", rng.normal(size=(2, 2)), negative, 2, 2),
+            ("batch", "a batch of 3", rng.normal(size=(3, 2, 2)), rng.normal(size=(3, 4, 4)), 2, 2),
             (
+                "single",
                 "a non-square input, size 2, stride 3",
                 rng.normal(size=(1, 2)),
                 rng.normal(size=(2, 6)),
@@ -118,6 +143,7 @@ def cases(hidden: bool, seed: int):
                 3,
             ),
             (
+                "batch",
                 "a batch of non-square inputs, size 3, stride 2",
                 rng.normal(size=(2, 2, 3)),
                 rng.normal(size=(2, 5, 7)),
@@ -126,10 +152,13 @@ def cases(hidden: bool, seed: int):
             ),
         ]
     out = []
-    for i, (name, dout, a, size, stride) in enumerate(public + hidden_cases):
+    for i, (part, name, dout, a, size, stride) in enumerate(
+        [("", *c) for c in public] + hidden_cases
+    ):
         show = {"dout": dout, "a": a, "size": size, "stride": stride}
+        hidden_case = i >= len(public)
         out.append(
-            Case(name, (dout, a, size, stride), show, hidden=i >= len(public), batch=a.ndim == 3)
+            Case(name, (dout, a, size, stride), show, hidden_case, a.ndim == 3, part or "public")
         )
     return out[: len(public)], out[len(public) :]
 
@@ -157,7 +186,7 @@ def judge(case, got):
     )
 
 
-def check_maxpool2d_backward(student_fn, hidden=False, seed=None) -> None:
+def check_maxpool2d_backward(student_fn, hidden=False, seed=None, part=None) -> None:
     """Check ``student_fn(dout, a, size, stride)``, max-pool's backward pass.
 
     The student's function takes dout (the gradient of the loss w.r.t. the pooled output,
@@ -168,8 +197,10 @@ def check_maxpool2d_backward(student_fn, hidden=False, seed=None) -> None:
     :func:`cnn6.naive.maxpool2d` (the engine's :func:`cnn6.maxpool2d_backward` has another
     signature: it is handed the positions of the maxima).
     hidden=True adds overlapping windows (one position winning several windows), ties,
-    negative values, batches and non-square inputs. The student's function may call
+    negative values, batches and non-square inputs; ``part`` ("single", "batch" or "overlap",
+    with hidden=True) runs only that group of hidden cases, as the graded notebook does. The
+    student's function may call
     cnn6.maxpool2d_forward; one that calls the engine's max-pool backward (or the network's
     backward pass) fails.
     """
-    run(TASK, student_fn, hidden, seed, cases, judge)
+    run(TASK, student_fn, hidden, seed, cases, judge, part)

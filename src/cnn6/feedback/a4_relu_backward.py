@@ -88,7 +88,7 @@ def judge(case, got):
     )
 
 
-def check_relu_backward(student_fn, hidden=False, seed=None) -> None:
+def check_relu_backward(student_fn, hidden=False, seed=None, part=None) -> None:
     """Check ``student_fn(dout, z)``, the ReLU's backward pass, against the book's
     derivative (:func:`cnn6.naive.f_prime`).
 
@@ -97,4 +97,4 @@ def check_relu_backward(student_fn, hidden=False, seed=None) -> None:
     derivative at 0 taken as 0). hidden=True adds a batch, a vector, zeros and negative
     gradients. A function that calls the engine's activations fails.
     """
-    run(TASK, student_fn, hidden, seed, cases, judge)
+    run(TASK, student_fn, hidden, seed, cases, judge, part)

@@ -136,7 +136,7 @@ def judge(case, got):
     )
 
 
-def check_conv2d_kernel_grad(student_fn, hidden=False, seed=None) -> None:
+def check_conv2d_kernel_grad(student_fn, hidden=False, seed=None, part=None) -> None:
     """Check ``student_fn(x, dz)``: the gradients of a convolution's kernel and bias.
 
     The student's function takes x (H, W) or (n, H, W), the convolution's forward input, and
@@ -146,4 +146,4 @@ def check_conv2d_kernel_grad(student_fn, hidden=False, seed=None) -> None:
     :func:`cnn6.naive.conv2d_backward`. hidden=True adds batches, non-square shapes and
     negative values. A function that calls the engine's convolution, forward or backward, fails.
     """
-    run(TASK, student_fn, hidden, seed, cases, judge)
+    run(TASK, student_fn, hidden, seed, cases, judge, part)

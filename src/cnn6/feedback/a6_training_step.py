@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .. import layers, naive, network
 from ..data import make_dataset
 from ..example import running_example
 from ..network import Params
+from .a2_maxpool_forward import last_argmax
 from .a3_maxpool_backward import route
 from .harness import Case, Task, as_array, close, diff_lines, fail, number, run, short
 from .hints import HINTS
@@ -41,13 +44,26 @@ ALLOWED = (
     "bce_backward",
 )
 
+
+def _error_hint(exc, case):
+    if isinstance(exc, dataclasses.FrozenInstanceError):
+        return HINTS["step_frozen"]
+    return None
+
+
 TASK = Task(
     "training_step",
     allowed=ALLOWED,
     allowed_text="cnn6.forward for the trace, the layer functions (cnn6.maxpool2d_backward, "
     "cnn6.relu_backward, cnn6.conv2d_backward, ...) or your own for single steps, but not "
     "cnn6.backward, cnn6.sgd_step, cnn6.train or cnn6.numerical_gradient",
+    error_hint=_error_hint,
+    parts=("dense", "conv", "update"),
+    changed_hint="step_in_place",
 )
+
+# the fields each part of the hidden cases judges (the update: all of them)
+PART_FIELDS = {"dense": ("fc_bias", "weights"), "conv": ("kernel", "conv_bias")}
 
 
 def grads_variant(
@@ -84,10 +100,14 @@ def grads_variant(
     da2 = np.multiply.outer(d4v, params.weights).reshape(trace.a2.shape)
     if route_mode == "first":
         da1 = layers.maxpool2d_backward(da2, trace.pool_idx, trace.a1.shape)
+    elif route_mode == "last":  # the last maximum of a tied window
+        da1 = route(da2, trace.a1, 2, 2, pick=last_argmax)
     else:  # "spread"
         da1 = route(da2, trace.a1, 2, 2, mode="spread")
     if gate == "indicator":
         dz1 = da1 * (trace.z1 > 0)
+    elif gate == "ge":
+        dz1 = da1 * (trace.z1 >= 0)
     elif gate == "none":
         dz1 = da1
     else:  # "a1"
@@ -109,12 +129,14 @@ FIELD_VARIANTS = [
     ("dz4_bce", {"dz4": "bce"}),
     ("dw_a4", {"dw": "a4"}),
     ("dw_w", {"dw": "w"}),
+    ("step_gate_at_zero", {"gate": "ge"}),  # before the next: where every z1 is 0 they agree
     ("dk_skip_gate", {"gate": "none"}),
     ("dk_times_activation", {"gate": "a1"}),
     ("dk_with_a1", {"dk_with": "a1"}),
     ("dk_flip", {"flip": True}),
     ("dk_route_spread", {"route_mode": "spread"}),
     ("db_sum_input", {"db_from": "x"}),
+    ("step_tie_first", {"route_mode": "last"}),
 ]
 
 
@@ -144,16 +166,46 @@ def cases(hidden: bool, seed: int):
         X1, y1 = _dataset(1, seed + 6)
         Xc0, yc0 = _dataset(12, seed + 7)
         k0 = int(np.flatnonzero(yc0 == 0)[0])
-        hidden_cases = [
-            ("a batch of 16, random parameters, lr = 0.05", mixed, X16, y16, 0.05),
-            ("many pooling windows shut by the ReLU, a batch of 16, lr = 0.3", shut, X16, y16, 0.3),
-            ("a batch of one image (1, 6, 6), lr = 1.0", mixed, X1, y1, 1.0),
-            ("one image of class 0, lr = 0.2", params, Xc0[k0], 0, 0.2),
+        blank = Params(params.kernel, 0.0, params.weights, params.fc_bias)
+        column = np.zeros((3, 3))
+        column[:, 0] = rng.uniform(0.5, 1.5, 3)
+        tied = Params(column, 0.5, params.weights, params.fc_bias)
+        X_pairs = np.repeat(rng.uniform(0.0, 1.0, (6, 3)), 2, axis=1)
+        hidden_cases = [  # (part, name, params, X, y, lr)
+            ("dense", "a batch of 16, random parameters, lr = 0.05", mixed, X16, y16, 0.05),
+            ("dense", "one image of class 0, lr = 0.2", params, Xc0[k0], 0, 0.2),
+            ("conv", "many pooling windows shut by the ReLU, a batch of 16", shut, X16, y16, 0.3),
+            (
+                "conv",
+                "a blank image with conv_bias 0: every z1 is exactly 0",
+                blank,
+                np.zeros((6, 6)),
+                1,
+                0.5,
+            ),
+            (
+                "conv",
+                "tied maxima: a kernel that reads one column, columns in equal pairs",
+                tied,
+                X_pairs,
+                0,
+                0.3,
+            ),
+            ("update", "a batch of one image (1, 6, 6), lr = 1.0", mixed, X1, y1, 1.0),
+            (
+                "update",
+                "the whole step: a batch of 16, random parameters, lr = 0.05",
+                mixed,
+                X16,
+                y16,
+                0.05,
+            ),
         ]
     out = []
-    for i, (name, p, X, yy, lr) in enumerate(public + hidden_cases):
+    for i, (part, name, p, X, yy, lr) in enumerate([("public", *c) for c in public] + hidden_cases):
         show = {"params": p, "X": X, "y": yy if np.ndim(yy) == 0 else np.asarray(yy), "lr": lr}
-        out.append(Case(name, (p, X, yy, lr), show, hidden=i >= len(public), batch=np.ndim(X) == 3))
+        hidden_case, batch = i >= len(public), np.ndim(X) == 3
+        out.append(Case(name, (p, X, yy, lr), show, hidden_case, batch, part))
     return out[: len(public)], out[len(public) :]
 
 
@@ -194,7 +246,7 @@ def _loss(params, X, y) -> float:
     return naive.forward(params, X, y if np.ndim(X) == 2 else list(y), "relu")["loss"]
 
 
-def _hint(params, new, implied, grads, case) -> str | None:
+def _hint(params, new, implied, grads, case, fields=FIELDS) -> str | None:
     """The usual mistake behind a wrong step: the whole update first, then field by field."""
     _, X, y, lr = case.args
     n = X.shape[0] if X.ndim == 3 else 1
@@ -214,7 +266,7 @@ def _hint(params, new, implied, grads, case) -> str | None:
         if close(vec_new, value) and not close(value, vec_p - lr * vec_g):
             return HINTS[key]
     variants = [(key, grads_variant(params, X, y, **opts)) for key, opts in FIELD_VARIANTS]
-    for name in FIELDS:  # in the order the backward pass computes them
+    for name in fields:  # in the order the backward pass computes them
         got_f = np.asarray(getattr(implied, name), dtype=np.float64)
         right = np.asarray(getattr(grads, name), dtype=np.float64)
         if close(got_f, right):
@@ -242,7 +294,8 @@ def judge(case, got):
     new = _as_params(got, case)
     grads = _reference(params, X, y)
     expected = Params.from_vector(params.to_vector() - lr * grads.to_vector())
-    if close(new.to_vector(), expected.to_vector()):
+    fields = [f for f in FIELDS if f in PART_FIELDS.get(case.part, FIELDS)]
+    if all(close(np.asarray(getattr(new, f)), np.asarray(getattr(expected, f))) for f in fields):
         return
     implied = Params(*((getattr(params, f) - getattr(new, f)) / lr for f in NAMES))
     before, after, reference = (_loss(p, X, y) for p in (params, new, expected))
@@ -250,7 +303,7 @@ def judge(case, got):
         f"Loss on this case: before the step {number(before)}, after your step "
         f"{number(after)} (the reference step gives {number(reference)})."
     ]
-    for name in FIELDS:
+    for name in fields:
         exp_f = np.asarray(getattr(expected, name))
         got_f = np.asarray(getattr(new, name))
         if not close(got_f, exp_f):
@@ -264,14 +317,14 @@ def judge(case, got):
         what,
         case,
         lines,
-        _hint(params, new, implied, grads, case)
+        _hint(params, new, implied, grads, case, fields)
         or "check each gradient on its own against the book's chapters (dz4 = a4 - y, "
         "dw = dz4 * a3, da1 by max-pool routing, dz1 = da1 * [z1 > 0], dK = x ⋆ dz1, "
         "db_c = sum of dz1), then new = params - lr * grad.",
     )
 
 
-def check_training_step(student_fn, hidden=False, seed=None) -> None:
+def check_training_step(student_fn, hidden=False, seed=None, part=None) -> None:
     """Check ``student_fn(params, X, y, lr)``: one step of gradient descent on the mean loss.
 
     The student's function takes cnn6.Params, one image (6, 6) with its label or a batch
@@ -279,7 +332,10 @@ def check_training_step(student_fn, hidden=False, seed=None) -> None:
     params - lr * (the gradient of the mean binary cross-entropy, the reference computed by
     the book's loops, :func:`cnn6.naive.backward`). It may call cnn6.forward
     and the layer functions, but not cnn6.backward, cnn6.sgd_step or anything else of the
-    engine that computes the backward pass or the update. hidden=True adds random
-    parameters, pooling windows shut by the ReLU, a batch of one image and a class-0 image.
+    engine that computes the backward pass or the update, or that changes the params it is
+    given. hidden=True adds random parameters, pooling windows shut by the ReLU, z1 exactly 0,
+    tied maxima, a batch of one image and a class-0 image; ``part`` ("dense", "conv" or
+    "update", with hidden=True) runs one group of them alone, judged on the dense layer's
+    parameters, the convolution's, or the whole step, as the graded notebook does.
     """
-    run(TASK, student_fn, hidden, seed, cases, judge)
+    run(TASK, student_fn, hidden, seed, cases, judge, part)

@@ -10,6 +10,7 @@ stays two frames long.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -43,18 +44,23 @@ class Case:
     show: dict  # argument name -> value, to describe the inputs in a failure message
     hidden: bool = False
     batch: bool = False
+    part: str = "hidden"  # the separately scored group of hidden cases it belongs to
 
 
 @dataclass
 class Task:
     """What one check runs: the student's function's name, the engine's public functions it
     may call (``allowed``; everything else of the core is off limits, see :mod:`.integrity`),
-    what the assignment says about that, and a hint for the exceptions it may raise."""
+    what the assignment says about that, a hint for the exceptions it may raise, and the key
+    of the hint for a function that fails on a batch only."""
 
     what: str
     allowed: tuple = ()
     allowed_text: str = "numpy"
     error_hint: Callable = lambda exc, case: None
+    batch_hint: str = "batch"
+    parts: tuple = ("hidden",)  # the groups of hidden cases, each scored on its own
+    changed_hint: str | None = None  # the hint for changing an argument in place (else allowed)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -77,6 +83,17 @@ def check_options(hidden, seed) -> int:
     if seed < 0:
         raise ValueError(f"seed: expected an integer >= 0, got {seed}")
     return int(seed)
+
+
+def check_part(task: Task, hidden, part) -> None:
+    """``part`` must be None or one of the task's parts, and only with ``hidden=True``."""
+    if part is None:
+        return
+    if part not in task.parts:
+        names = ", ".join(repr(p) for p in task.parts)
+        raise ValueError(f"part: expected None or one of {names}, got {part!r}")
+    if not hidden:
+        raise ValueError(f"part: {part!r} names hidden cases; pass hidden=True with it")
 
 
 def _copy(value):
@@ -316,7 +333,25 @@ def student_call(fn, args):
     """The one place a check calls the student's function. Not the check's own code for the
     watch (see :func:`.integrity.feedback_codes`): an engine function handed in as the
     student's is entered from here, and refused."""
-    return fn(*(_copy(a) for a in args))
+    return fn(*args)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Params):
+        return all(
+            np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    return not isinstance(a, np.ndarray) or np.array_equal(a, b)
+
+
+def _kept(task: Task, case: Case, args: tuple) -> None:
+    """With ``task.changed_hint``: fail if the student's function changed an argument."""
+    if task.changed_hint is None:
+        return
+    for name, original, given in zip(case.show, case.args, args, strict=True):
+        if not _same(original, given):
+            lines = [f"Your function changed its argument {name} in place."]
+            fail(task.what, case, lines, HINTS[task.changed_hint])
 
 
 def _call(fn, task: Task, case: Case, judge):
@@ -324,7 +359,8 @@ def _call(fn, task: Task, case: Case, judge):
     the engine watched all along (the result may hold code that runs when it is read)."""
     with integrity.watch(task) as watch:
         try:
-            got = student_call(fn, case.args)
+            args = tuple(_copy(a) for a in case.args)
+            got = student_call(fn, args)
         except NotImplementedError:
             watch.verdict(task)
             raise Failure(
@@ -336,24 +372,35 @@ def _call(fn, task: Task, case: Case, judge):
             watch.verdict(task)
             hint = task.error_hint(exc, case)
             if hint is None and case.batch:
-                hint = HINTS["batch"]
+                hint = HINTS[task.batch_hint]
             lines = [f"Your function raised {type(exc).__name__}: {exc}"]
             raise Failure(message(task.what, case, lines, hint), exc) from None
         watch.verdict(task)
+        _kept(task, case, args)
         judge(case, got)
         watch.verdict(task)
 
 
-def run(task: Task, student_fn, hidden, seed, make_cases, judge) -> None:
+def run(task: Task, student_fn, hidden, seed, make_cases, judge, part=None) -> None:
     """Check ``student_fn`` on the public cases of ``make_cases(hidden, seed)`` and, with
-    ``hidden``, the hidden ones; print one line when all pass. The one place a check raises."""
+    ``hidden``, the hidden ones; print one line when all pass. The one place a check raises.
+
+    With ``part`` (one of ``task.parts``), only the hidden cases of that part run, not the
+    public ones: the graded notebook scores each part in a cell of its own (partial credit).
+    """
     check_callable(student_fn)
     seed = check_options(hidden, seed)
+    check_part(task, hidden, part)
     public, hidden_cases = make_cases(hidden, seed)
+    if part is not None:
+        public, hidden_cases = [], [c for c in hidden_cases if c.part == part]
     try:
         for case in [*public, *hidden_cases]:
             _call(student_fn, task, case, judge)
     except Failure as failure:
         raise AssertionError(failure.text) from failure.cause
+    if part is not None:
+        print(f"{task.what}: all {len(hidden_cases)} hidden checks of part {part!r} passed.")
+        return
     counts = f"{len(public)} public and {len(hidden_cases)} hidden" if hidden_cases else None
     print(f"{task.what}: all {counts or f'{len(public)} public'} checks passed.")

@@ -45,7 +45,17 @@ HINTS = {
         "last two axes (x[..., r:r + kh, c:c + kw], sums over axis=(-2, -1)) so that one image "
         "and a batch both work."
     ),
+    "conv_window_shape": (
+        "your window has shape {got} but the kernel {want}: the window starting at row r and "
+        "column c is x[r:r + kh, c:c + kw] (a slice stops just before its end, so no - 1)."
+    ),
     # max-pool forward
+    "pool_batch": (
+        "this case is a batch of images, shape (n, H, W), and should give (n, ...): max-pool "
+        "works on each image on its own. Loop over the images (for s, image in "
+        "enumerate(a.reshape(-1, H, W))), pool each one, and reshape the result back "
+        "(out.reshape(a.shape[:-2] + (OH, OW))), so that one image and a batch both work."
+    ),
     "pool_step_by_size": (
         "you step windows by size, not stride: window (i, j) starts at row i * stride and "
         "column j * stride, and there are (H - size) // stride + 1 windows per column."
@@ -130,6 +140,12 @@ HINTS = {
     "route_not_max": (
         "the gradient went to a position that is not the window's maximum: da is zero "
         "everywhere except at the position each window's maximum came from."
+    ),
+    "route_batch_mixed": (
+        "in a batch every image received the gradients of every image: each image's maximum is "
+        "in its own place, so route image by image, da[s, r + u, c + v] += dout[s, i, j] for "
+        "image s (da[..., r + u, c + v] += dout[..., i, j] adds all the images' dout at one "
+        "image's maximum)."
     ),
     "route_shape": "da has the shape of the forward input a, {want}; got {got}.",
     # ReLU backward
@@ -219,6 +235,24 @@ HINTS = {
     "db_sum_input": (
         "the conv-bias gradient summed the input instead of the delta (the original notebook's "
         "mistake): dL/db_c = sum of dz1."
+    ),
+    "step_frozen": (
+        "cnn6.Params is frozen: its fields cannot be assigned (params.kernel = ... or "
+        "params.kernel -= ... both fail). Compute the new values and return a new one: "
+        "cnn6.Params(params.kernel - lr * dkernel, params.conv_bias - lr * dconv_bias, ...)."
+    ),
+    "step_in_place": (
+        "your step changed the arrays of the params it was given (params.kernel[...] -= ... or "
+        "np.subtract(..., out=params.kernel)): whoever called it loses the old parameters, and "
+        "the network's trace no longer matches them. Compute new arrays, "
+        "params.kernel - lr * dkernel, and return them in a new cnn6.Params."
+    ),
+    "step_tie_first": (
+        "on a tie inside a pooling window the gradient goes to the first maximum in row-major "
+        "order (np.argmax's choice, the one trace.pool_idx records), not the last."
+    ),
+    "step_gate_at_zero": (
+        "at z1 = 0 the ReLU's derivative is 0: the gate is [z1 > 0], not [z1 >= 0]."
     ),
     "step_tuple": "return only the new cnn6.Params (not a tuple).",
     "not_params": (
