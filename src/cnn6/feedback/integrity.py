@@ -87,7 +87,7 @@ def _codes(obj) -> set:
         for value in vars(obj).values():
             for f in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
                 if inspect.isfunction(f):
-                    codes.add(f.__code__)
+                    codes |= _codes(f)  # a checked method: its body and its checker
         return codes
     # the function itself, what it wraps, and what a decorator attached to it (an argument
     # checker, say): all of them run when the student calls the public function
@@ -185,6 +185,9 @@ class Watch:
             self.allowed |= _codes(getattr(cnn6, name))
         self.neutral = _validation_codes()
         self.wrappers = _wrappers()
+        # a decorator's wrapper is shared by every checked function, allowed or not: only the
+        # function it wraps is judged
+        self.allowed -= self.wrappers
         self.public = _public_names()
         self.entered: list[tuple[str, str]] = []  # (core function, the code that called it)
         self.tampered: list[str] = []
