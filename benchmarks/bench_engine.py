@@ -5,7 +5,7 @@ take the same step, plain gradient descent (the update of the book's chapter on 
 ``cnn6.sgd_step``), so that their figures compare like with like:
   public  the loop a reader writes after chapter 11: ``cnn6.forward``, ``cnn6.backward``,
           ``cnn6.sgd_step``, each checking its arguments as any call from outside does;
-  engine  ``cnn6.training._Run.update``, the step ``cnn6.train`` runs, with optimizer="sgd",
+  engine  ``cnn6.training.Run.update``, the step ``cnn6.train`` runs, with optimizer="sgd",
           timed as ``train`` runs it (inside a checked call: the calls it makes skip checks);
           a second column times the same step with Adam, ``cnn6.train``'s default optimizer;
   naive   ``cnn6.naive``: the network in Python loops over the samples, windows and pixels,
@@ -59,7 +59,7 @@ from _cli import positive  # noqa: E402
 import cnn6  # noqa: E402
 from cnn6 import naive  # noqa: E402
 from cnn6 import validation as check  # noqa: E402
-from cnn6.training import _Run  # noqa: E402
+from cnn6.training import Run  # noqa: E402
 
 try:
     import torch
@@ -68,7 +68,7 @@ except ImportError:
     torch = None
 
 BATCH_SIZES = (1, 32, 1024)
-# cnn6.train's defaults, as _Run receives them (read from its signature, so they cannot drift)
+# cnn6.train's defaults, as Run receives them (read from its signature, so they cannot drift)
 _DEFAULTS = {k: v.default for k, v in inspect.signature(cnn6.train).parameters.items()}
 SETTINGS = {
     k: _DEFAULTS[k]
@@ -165,7 +165,7 @@ class TorchRun:
 # --------------------------------------------------------------------------- checks
 def engine_run(params, optimizer):
     """The engine's training run with ``cnn6.train``'s settings and the given optimizer."""
-    return _Run(params, SETTINGS | {"optimizer": optimizer}, np.random.default_rng(1))
+    return Run(params, SETTINGS | {"optimizer": optimizer}, np.random.default_rng(1))
 
 
 def as_in_train(run):

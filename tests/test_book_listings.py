@@ -9,9 +9,6 @@ import pytest
 import cnn6
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-# The training step and loop still live in a private class of cnn6.training; chapter 12 shows
-# them until the core gives them public names.
-NOT_YET_PUBLIC = {"cnn6.training._Run.update", "cnn6.training._Run.fit"}
 
 
 def listings():
@@ -34,6 +31,5 @@ def test_each_listing_is_a_public_function_of_the_engine(chapter, target):
     for part in target.split(".")[1:]:
         obj = getattr(obj, part)
     assert callable(obj), f"{chapter}: {target} is not a function"
-    if target not in NOT_YET_PUBLIC:
-        private = [p for p in target.split(".") if p.startswith("_")]
-        assert not private, f"{chapter} shows the private {target}"
+    private = [p for p in target.split(".") if p.startswith("_")]
+    assert not private, f"{chapter} shows the private {target}"

@@ -145,7 +145,7 @@ def train(
         activation=activation,
     )
     if restarts == 1:
-        run = _Run(params, settings, rng)
+        run = Run(params, settings, rng)
         run.fit(X, y, epochs, validation)
         return run.params, run.history
 
@@ -157,7 +157,7 @@ def train(
     runs = []
     for attempt in range(restarts):
         start = params if attempt == 0 else init_params(rng)
-        run = _Run(start, settings, rng)
+        run = Run(start, settings, rng)
         run.fit(X[kept], y[kept], restart_epochs, validation)
         run.history.restart_losses = []
         runs.append((_evaluate(run.params, X[held], y[held], activation)[0], attempt, run))
@@ -168,8 +168,12 @@ def train(
     return run.params, run.history
 
 
-class _Run:
-    """One training run: the parameters as a 15-vector, the optimizer's state, the history."""
+class Run:
+    """One training run: the parameters as a 15-vector, the optimizer's state, the history.
+
+    What :func:`train` drives: ``fit`` visits the images epoch by epoch in mini-batches, and
+    ``update`` is the step on one mini-batch (the training chapter shows both).
+    """
 
     def __init__(self, params, settings, rng):
         self.theta = params.to_vector()
