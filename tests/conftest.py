@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import COPY_PATTERNS
 
 import cnn6
 from cnn6 import naive
@@ -118,20 +119,6 @@ def safe_case(activation, n, seed, margin=1e-3, every_window=False):
 # Built once per test run and shared by every test that needs it (book build, browser, PDF),
 # across pytest-xdist workers too: the first worker to ask builds, under a lock, the others
 # read what it left. Marked tests only (``book``), so `make check` never builds.
-BOOK_COPY_IGNORE = (
-    ".git",
-    ".venv",
-    ".venv-*",
-    "_build",
-    "dist",
-    "node_modules",
-    ".ipynb_checkpoints",
-    "__pycache__",
-    ".pytest_cache",
-    ".hypothesis",
-    ".ruff_cache",
-    "*.egg-info",
-)
 
 
 @dataclass(frozen=True)
@@ -171,7 +158,7 @@ def _build_book(source: Path) -> dict:
         pytest.fail(f"jupyter-book is not installed beside {sys.executable}")
     if not (ROOT / "_vendor" / ".installed").is_file():
         pytest.fail("_vendor is missing: run `make vendor` (the book's browser assets, from npm)")
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*BOOK_COPY_IGNORE))
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*COPY_PATTERNS))
     result = subprocess.run(
         [str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"],
         capture_output=True,

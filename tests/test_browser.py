@@ -44,6 +44,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import COPY_PATTERNS
 
 # The book's pages use the build shared with the other tests (``built_book``, conftest.py).
 pytestmark = [pytest.mark.book, pytest.mark.browser]
@@ -60,20 +61,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-COPY_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".venv-*",
-    "_build",
-    "dist",
-    "node_modules",
-    ".ipynb_checkpoints",
-    "__pycache__",
-    ".pytest_cache",
-    ".hypothesis",
-    ".ruff_cache",
-    "*.egg-info",
-)
+COPY_IGNORE = shutil.ignore_patterns(*COPY_PATTERNS)
 FIXTURE_PAGE = "book/browser_fixture"
 
 
