@@ -146,7 +146,7 @@ endif
 # Everything: lint, every test (the slow ones too: one book build shared by the build,
 # browser and PDF tests; the assignments generated and graded), then nbval.
 test: lint vendor browser tex coursework hub-env
-	$(PY) -m pytest -n 2 --dist loadfile tests/
+	$(PY) -m pytest -n 2 --dist loadfile --durations=15 tests/
 	$(MAKE) --no-print-directory nbval
 
 # The engine tests and nbval on one interpreter, in its own venv: what test-pythons runs.

@@ -195,12 +195,14 @@ def _start(context, base: str, token: str, name: str):
 
 
 def _finished(page) -> bool:
-    """Every cell ran or stopped; or a dialog waits for an answer (_inspect reports it)."""
+    """Every code cell shows its execution count and the kernel is idle; or a dialog waits
+    for an answer (_inspect reports it). The kernel is idle for a moment between two cells,
+    so idle alone does not mean that Run All is done."""
     if page.locator(".jp-Dialog").count():
         return True
     prompts = page.evaluate(JS_PROMPTS)
-    idle = page.evaluate(JS_KERNEL_IDLE)
-    return idle and not any("*" in p for p in prompts) and "[ ]:" not in prompts[:1]
+    ran = all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
+    return ran and page.evaluate(JS_KERNEL_IDLE)
 
 
 def _inspect(page, name: str, root: Path, seconds: float) -> dict:
