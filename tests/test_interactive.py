@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import statistics
 
 import numpy as np
 import pytest
@@ -126,15 +125,6 @@ def test_a_control_redraws_every_matrix():
     assert "y = 0" in repr(ex)
     ex.controls["activation"].value = "elu"
     assert "ELU" in repr(ex)
-
-
-def test_redraw_within_budget():
-    ex = widgets.explore_network()
-    times = []
-    for k in range(12):
-        ex.controls["col"].value = k % 4
-        times.append(ex.last_redraw_ms)
-    assert statistics.median(times) < 100.0, times
 
 
 def test_a_control_out_of_range_shows_a_message():

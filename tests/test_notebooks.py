@@ -347,14 +347,16 @@ def test_sanitizers_touch_only_addresses_and_round_off(text, expected):
 
 def test_every_round_off_error_the_book_prints_is_asserted_in_its_cell():
     """A relative error is only sanitized where the cell itself asserts the 1e-7 bound."""
-    seen = 0
+    seen = set()
     for path in NOTEBOOKS:
         for cell in _code_cells(path):
             outputs = cell.get("outputs", [])
             text = "".join(out.get("text", "") for out in outputs if out.get("name") == "stdout")
             if _sanitize(text) != text and "0xADDRESS" not in _sanitize(text):
-                seen += 1
+                seen.add(path.name)
                 assert re.search(
                     r"assert .*relative_error|assert .*< ?1e-7|check_gradient", cell.source
                 ), (path.name, cell.source[:200])
-    assert seen >= 8, seen
+    # chapters 7 to 10 each check their gradients against finite differences
+    backward = {"07_backward_dense.ipynb", "08_backward_maxpool.ipynb", "09_backward_relu.ipynb"}
+    assert backward | {"10_backward_conv.ipynb"} <= seen, seen
