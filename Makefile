@@ -124,8 +124,9 @@ lint: $(STAMP)
 
 # Tests are marked by what they need (markers registered in pyproject.toml): `book` (the
 # HTML build, done once per run and shared), `browser` (chromium), `pdf` (TeX), `coursework`
-# (nbgrader), `bench` (the benchmark scripts). Unmarked tests need only the venv.
-SLOW := book or browser or pdf or coursework or bench
+# (nbgrader), `bench` (the benchmark scripts), `hub` (JupyterHub). Unmarked tests need only
+# the venv.
+SLOW := book or browser or pdf or coursework or bench or hub
 
 # The fast path: lint, then the engine, display and notebook-structure tests (`--dist load`:
 # spread test by test, which balances the two workers better than file by file).

@@ -25,7 +25,7 @@ from test_coursework import (
     nbgrader_meta,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*not in session.*")
+pytestmark = [pytest.mark.coursework, pytest.mark.filterwarnings("ignore:.*not in session.*")]
 
 A1 = "a1_conv_forward"
 

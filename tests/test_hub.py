@@ -42,6 +42,8 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 from localhub import LocalHub, processes_marked  # noqa: E402
 
+pytestmark = pytest.mark.hub
+
 AID = "a1_conv_forward"
 CHAPTER = "cnn6/book/02_convolution.ipynb"
 STUDENTS = ("alice", "bob", "carol")

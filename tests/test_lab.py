@@ -45,6 +45,8 @@ from test_browser import CHROMIUM, browser_type_launch_args, toc_pages  # noqa: 
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
+pytestmark = pytest.mark.browser  # a JupyterLab server, driven in chromium
+
 SHOTS = ROOT / "_build" / "screenshots" / "lab"
 NOTEBOOKS = [Path(p).name + ".ipynb" for p in toc_pages() if (ROOT / f"{p}.ipynb").is_file()]
 PARALLEL = 2  # chapters (kernels) running at once: one per core

@@ -22,7 +22,7 @@ from test_coursework import SOURCE, _course_module, _need_nbgrader, _strip_marke
 from cnn6.feedback import HINTS
 
 # nbgrader's gradebook trips SQLAlchemy 2's autoflush warnings: harmless, and noisy
-pytestmark = pytest.mark.filterwarnings("ignore:.*not in session.*")
+pytestmark = [pytest.mark.coursework, pytest.mark.filterwarnings("ignore:.*not in session.*")]
 
 A1, A3, A6 = "a1_conv_forward", "a3_maxpool_backward", "a6_training_step"
 
