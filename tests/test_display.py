@@ -486,3 +486,30 @@ def test_view_reads_only_public_names_and_the_core_never_reads_the_view():
             if isinstance(node, ast.ImportFrom):
                 assert "view" not in (node.module or ""), f"{name}.py imports the view"
                 assert all(a.name != "view" for a in node.names), f"{name}.py imports the view"
+
+
+def test_show_figure_gives_the_image_its_text_alternative():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [1, 0])
+    view = D.show_figure(fig, "A line falling from 1 to 0 <as x grows>.")
+    page = view._repr_html_()
+    assert 'alt="A line falling from 1 to 0 &lt;as x grows&gt;."' in page
+    assert repr(view) == "[figure] A line falling from 1 to 0 <as x grows>."
+    assert view._repr_png_().startswith(b"\x89PNG")
+    assert D.show_figure(fig, "same").png == D.show_figure(fig, "same").png  # deterministic
+
+
+@pytest.mark.parametrize(
+    ("fig", "alt", "error", "words"),
+    [
+        ("not a figure", "x", TypeError, "fig must be a matplotlib Figure"),
+        (None, "   ", TypeError, "fig must be a matplotlib Figure"),
+        (Figure(), "", ValueError, "alt must be a non-empty string"),
+        (Figure(), 3, ValueError, "alt must be a non-empty string"),
+    ],
+)
+def test_show_figure_rejects_bad_arguments(fig, alt, error, words):
+    with pytest.raises(error, match=words):
+        D.show_figure(fig, alt)

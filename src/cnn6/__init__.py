@@ -102,6 +102,7 @@ __all__ = [
 _DISPLAY_NAMES = (
     "display",
     "fmt",
+    "show_figure",
     "show_matrix",
     "show_row",
     "show_trace",

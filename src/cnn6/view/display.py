@@ -12,9 +12,11 @@ the digits check and the text-and-HTML view come from the shared kit (:mod:`cnn6
 
 from __future__ import annotations
 
+import base64
 import copy
 import html
 import inspect
+import io
 import math
 import textwrap
 
@@ -33,6 +35,7 @@ __all__ = [
     "pipeline",
     "plot_images",
     "plot_matrix",
+    "show_figure",
     "show_matrix",
     "show_row",
     "show_source",
@@ -664,3 +667,32 @@ def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def figure_png(fig, dpi=80):
+    """The matplotlib Figure `fig` as PNG bytes (tight box, no timestamp: deterministic)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def show_figure(fig, alt, dpi=80):
+    """A matplotlib Figure shown with its text alternative: a :class:`~cnn6.view.kit.View`.
+
+    alt: what the figure shows, in a sentence or two (non-empty str). It is the image's ``alt``
+    in HTML (what a screen reader says), and the view's text form (what nbval compares, and
+    what a plain-text front end prints). The PNG form serves the print edition.
+    """
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty string saying what the figure shows")
+    dpi = check.integer(dpi, "dpi", low=20)
+    png = figure_png(fig, dpi)
+    plt.close(fig)
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    alt = " ".join(alt.split())
+    html_form = f'<img src="{src}" alt="{html.escape(alt)}" style="max-width:100%;height:auto">'
+    return View(f"[figure] {alt}", html_form, png=png)
