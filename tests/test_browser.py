@@ -555,7 +555,7 @@ def test_fixture_page(browser, fixture_site):
         "a2 (2×2)",
         "loss",
         "dz1 (4×4)",
-        "dkernel (3×3)",
+        "dK (3×3)",
         "loss after",
         "after 5 epochs",
     ):

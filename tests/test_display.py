@@ -257,10 +257,10 @@ def test_trace_shows_every_step_with_the_pool_winners():
         "da1 (4×4)",
         "dz1 (4×4)",
         "dx (6×6)",
-        "dkernel (3×3)",
-        "dconv_bias (scalar)",
-        "dweights (4)",
-        "dfc_bias (scalar)",
+        "dK (3×3)",
+        "db_c (scalar)",
+        "dw (4)",
+        "db_f (scalar)",
     ):
         assert name in text and name in plain(page), name
     a1_block = text.split("a1 (4×4)")[1]
@@ -314,7 +314,7 @@ def test_pipeline_marks_the_highlighted_step():
     for name in ("x", "z1", "a1", "a2", "a3", "z4", "a4", "loss", "conv", "max-pool", "BCE"):
         assert name in plain(page)
     both = D.pipeline(["z1", "dz1"], direction="backward")
-    assert "▶ z1" in repr(both) and "▶ dz1" in repr(both) and "dK, db" in repr(both)
+    assert "▶ z1" in repr(both) and "▶ dz1" in repr(both) and "dK, db_c" in repr(both)
     assert highlighted(both._repr_html_()) == ["z1", "dz1"]
     assert D.pipeline()._repr_html_() == D.pipeline()._repr_html_()
     assert highlighted(D.pipeline()._repr_html_()) == []
@@ -388,7 +388,7 @@ def test_trace_of_the_real_core():
     params = cnn6.init_params(rng)
     trace = cnn6.forward(params, X, y)
     view = D.show_trace(trace, cnn6.backward(params, trace, y), index=1)
-    assert "sample 1 of 4" in repr(view) and "dkernel (3×3)" in plain(view._repr_html_())
+    assert "sample 1 of 4" in repr(view) and "dK (3×3)" in plain(view._repr_html_())
     assert view.rows[0].items[4].mask.sum() == 4
 
 

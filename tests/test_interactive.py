@@ -101,8 +101,8 @@ def test_network_explorer_holds_the_engine_numbers():
         "da2 (2×2)",
         "da1 (4×4)",
         "dz1 (4×4)",
-        "dkernel (3×3)",
-        "dweights (4)",
+        "dK (3×3)",
+        "dw (4)",
         "loss after",
     ):
         assert name in text, name

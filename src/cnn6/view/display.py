@@ -439,9 +439,15 @@ def show_trace(trace, grads=None, index=0, digits=3):
         if getattr(grads, "dx", None) is not None:
             back += ["conv with K →", m(_field(grads, "grads", "dx", 2, i), "dx", "grad")]
         rows.append(Row(back, "backward"))
+        # each gradient titled with its name on the notation page: dK, db_c, dw, db_f
         params = [
-            m(_field(grads, "grads", k, d, None), f"d{k}", "grad")
-            for k, d in (("kernel", 2), ("conv_bias", 0), ("weights", 1), ("fc_bias", 0))
+            m(_field(grads, "grads", k, d, None), name, "grad")
+            for k, d, name in (
+                ("kernel", 2, "dK"),
+                ("conv_bias", 0, "db_c"),
+                ("weights", 1, "dw"),
+                ("fc_bias", 0, "db_f"),
+            )
         ]
         rows.append(Row(params, "parameter gradients" + (" (whole batch)" if n else "")))
     return Stack(rows)
@@ -462,7 +468,7 @@ _FORWARD = (
 # Backward steps (key, label, operation, shape), each in the column of its forward step;
 # None under a4: dz4 = a4 - y goes through the sigmoid and the loss in one step.
 _BACKWARD = (
-    ("dkernel", "dK, db", "x ⋆ dz1", "3×3, 1"),
+    ("dkernel", "dK, db_c", "x ⋆ dz1", "3×3, 1"),
     ("dz1", "dz1", "· ReLU′", "4×4"),
     ("da1", "da1", "to the max", "4×4"),
     ("da2", "da2", "un-flatten", "2×2"),
@@ -543,7 +549,7 @@ def pipeline(highlight=None, direction="forward"):
     """The picture x → z1 → a1 → a2 → a3 → z4 → a4 → loss, each step with its operation and
     shape, the steps named in `highlight` (a name or a list of names) in a strong colour.
 
-    direction="backward" adds the deltas under it: loss → dz4 → da3 → da2 → da1 → dz1 → dK, db
+    direction="backward" adds the deltas under it: loss → dz4 → da3 → da2 → da1 → dz1 → dK, db_c
     (highlight names "dz4", "da3", "da2", "da1", "dz1", "dkernel").
     """
     if direction not in ("forward", "backward"):
