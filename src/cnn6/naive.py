@@ -6,7 +6,7 @@ is the independent reference the tests, the benchmark, the animations and the co
 feedback compare it with. The chapter of each formula:
 
     2   convolution   z1[i, j] = sum_{u, v} x[i*s + u, j*s + v] K[u, v] + b_c
-    3   activation    a1 = f(z1), f = ReLU (or leaky ReLU, ELU: chapter 13)
+    3   activation    a1 = f(z1), f = ReLU (or leaky ReLU, ELU: chapter 15)
     4   max-pool      a2[i, j] = max of window (i, j) of a1; ``pool_idx`` remembers where
     5   flatten       a3 = a2 row by row; dense z4 = w . a3 + b_f; sigmoid a4 = 1 / (1 + e^-z4)
     6   loss          L = -[y log a4 + (1 - y) log(1 - a4)] = log(1 + e^z4) - y z4

@@ -1,6 +1,6 @@
 """How reliably a training recipe works: one fresh run per seed, scored on fresh test images.
 
-Chapter 12 and ``benchmarks/bench_training.py`` both measure the default recipe of
+Chapter 13 (Training) and ``benchmarks/bench_training.py`` both measure the default recipe of
 :func:`cnn6.train` with these two functions, so that the chapter runs wherever the package is
 installed (Colab, Binder, JupyterLab) and the benchmark prints the same measurement.
 """
