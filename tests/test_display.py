@@ -39,8 +39,9 @@ def stand_in(n=None, seed=0):
 
 
 def cell_styles(page):
-    """(style, text) of every <td> of an HTML string."""
-    return re.findall(r'<td style="([^"]*)">([^<]*)</td>', page)
+    """(style, text) of every <td> holding a number in an HTML string (not the empty corner
+    of the headers)."""
+    return re.findall(r'<td style="([^"]*)">([^<]+)</td>', page)
 
 
 def background(style):
@@ -129,7 +130,7 @@ def test_matrix_value_scale_runs_light_to_dark_with_readable_text():
     page = D.show_matrix([[0.0, 1.0], [2.0, 4.0]], "a1")._repr_html_()
     styles = [s for s, _ in cell_styles(page)]
     assert background(styles[0]) == "#f7fbff" and background(styles[3]) == "#08306b"
-    assert "color:#ffffff" in styles[3] and "color:#1f2328" in styles[0]
+    assert "color:#ffffff" in styles[3] and "color:#000000" in styles[0]
 
 
 def test_grad_scale_is_white_at_zero_and_symmetric():
@@ -322,7 +323,7 @@ def test_pipeline_marks_the_highlighted_step():
 
 def highlighted(page):
     """The names of the pipeline's boxes drawn in the highlight colour, left to right."""
-    boxes = re.findall(r'<div style="background:#e8590c;[^>]*>(.*?)</div>', page)
+    boxes = re.findall(r'<div style="background:#c2410c;[^>]*>(.*?)</div>', page)
     return [plain(box).split()[0] for box in boxes]
 
 
@@ -418,10 +419,10 @@ def test_one_digits_check_for_every_view():
 
 def test_colour_follows_the_scale_and_picks_readable_text():
     value, grad = kit.SCALES["value"], kit.SCALES["grad"]
-    assert kit.colour(0.0, (0.0, 1.0), "value") == (value[0][1], kit.INK)
+    assert kit.colour(0.0, (0.0, 1.0), "value") == (value[0][1], kit.BLACK)
     assert kit.colour(1.0, (0.0, 1.0), "value") == (value[-1][1], "#ffffff")
     assert kit.colour(5.0, (0.0, 1.0), "value") == kit.colour(1.0, (0.0, 1.0), "value")
-    assert kit.colour(0.0, (-2.0, 2.0), "grad") == ("#ffffff", kit.INK)
+    assert kit.colour(0.0, (-2.0, 2.0), "grad") == ("#ffffff", kit.BLACK)
     assert kit.colour(-2.0, (-2.0, 2.0), "grad")[0] == grad[0][1]
     assert kit.colour(0.5, (0.0, 1.0), "value")[0] == value[1][1]
 

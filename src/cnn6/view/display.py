@@ -4,6 +4,9 @@ Every number the book prints goes through :func:`fmt`. Every display object has 
 
 - an HTML form (``_repr_html_``), inline CSS only, no scripts, no ids, drawn on its own light
   card so that it reads the same in the static book, JupyterLab and VS Code, light or dark;
+  each matrix is a ``<table>`` with a caption (its name and shape) and row and column headers
+  (the indices), so that a screen reader reads it as a table, and every text has a contrast of
+  4.5:1 or more with what it is drawn on (:func:`cnn6.view.kit.contrast`);
 - a fixed-format text form (``repr``), which nbval compares byte for byte.
 
 This module only reads what the numerical core returns; the core never imports it. Colours,
@@ -25,7 +28,19 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from .. import validation as check
-from .kit import CMAPS, INK, KINDS, OUTLINE, View, check_digits, colour, limits, real, winners
+from .kit import (
+    CMAPS,
+    INK,
+    KINDS,
+    OUTLINE,
+    WHITE,
+    View,
+    check_digits,
+    colour,
+    limits,
+    real,
+    winners,
+)
 
 __all__ = [
     "CMAPS",
@@ -42,15 +57,33 @@ __all__ = [
     "show_trace",
 ]
 
-_INK, _MUTED, _OUTLINE, _STRONG = INK, "#57606a", OUTLINE, "#e8590c"
+# _MUTED on the white card: 6.4:1; white on _STRONG (a highlighted pipeline step): 5.2:1.
+_INK, _MUTED, _OUTLINE, _STRONG = INK, "#57606a", OUTLINE, "#c2410c"
 _MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace"
 _SANS = "system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
 _CARD = (
     f"display:inline-block;background:#ffffff;color:{_INK};border:1px solid #d0d7de;"
     f"border-radius:8px;padding:8px 12px;margin:4px 0;font-family:{_SANS};"
 )
-_LABEL = f"font-family:{_MONO};font-size:13px;text-align:center;margin:0 0 4px 0;color:{_INK};"
-_TABLE = "border-collapse:collapse;border-spacing:0;margin:0 auto;border:none;table-layout:auto;"
+# The caption: colour, side and alignment set here, as the book's theme restyles captions.
+_CAPTION = (
+    f"caption-side:top;font-family:{_MONO};font-size:13px;text-align:center;"
+    f"padding:0 0 4px 0;margin:0;color:{_INK};background:{WHITE};"
+)
+_TABLE = (
+    "border-collapse:collapse;border-spacing:0;margin:0 auto;border:none;table-layout:auto;"
+    f"background:{WHITE};"
+)
+# Row and column headers (the indices): small and muted, still 6.4:1 on the card.
+_TH = (
+    f"padding:0 4px;font-family:{_MONO};font-size:10px;font-weight:400;color:{_MUTED};"
+    f"background:{WHITE};border:none;text-align:center;vertical-align:middle;line-height:1.2;"
+)
+# Read by screen readers, not drawn (the usual clip: the text keeps its place in the page).
+_SPOKEN = (
+    "position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+    "clip:rect(0,0,0,0);white-space:nowrap;border:0;"
+)
 _TD = (
     f"padding:3px 7px;min-width:3em;height:1.6em;text-align:right;vertical-align:middle;"
     f"border:1px solid #ffffff;font-family:{_MONO};font-size:13px;"
@@ -106,6 +139,13 @@ def _check_name(name, label="name"):
 def _shape_text(shape):
     """() -> 'scalar', (4,) -> '4', (4, 4) -> '4×4'."""
     return "scalar" if shape == () else "×".join(str(s) for s in shape)
+
+
+def _shape_spoken(shape):
+    """() -> 'scalar', (4,) -> 'vector of 4', (4, 4) -> '4 by 4': the shape said aloud."""
+    if shape == ():
+        return "scalar"
+    return f"vector of {shape[0]}" if len(shape) == 1 else " by ".join(str(s) for s in shape)
 
 
 # ---------------------------------------------------------------- one matrix
@@ -194,21 +234,43 @@ class Matrix:
     def __repr__(self):
         return "\n".join(self._text_lines())
 
+    def _caption(self):
+        """The caption: the name and the shape as the text form prints them, e.g. "z1 (4×4)";
+        a screen reader says "z1, 4 by 4" instead (the drawn shape is aria-hidden)."""
+        name = f"<b>{html.escape(self.name)}</b> " if self.name else ""
+        shape, spoken = self.values.shape, _shape_spoken(self.values.shape)
+        if shape == ():
+            drawn = f'<span style="color:{_MUTED}">(scalar)</span>'
+        else:
+            drawn = (
+                f'<span aria-hidden="true" style="color:{_MUTED}">({_shape_text(shape)})</span>'
+                f'<span style="{_SPOKEN}">{", " if self.name else ""}{spoken}</span>'
+            )
+        return f'<caption style="{_CAPTION}">{name}{drawn}</caption>'
+
     def _html_block(self):
+        """The matrix as a table: caption, a header row of column indices (vectors and
+        matrices), a header cell of the row index at the start of each row (matrices)."""
+        ndim = self.values.ndim
         rows = []
+        if ndim:
+            corner = f'<td style="{_TH}"></td>' if ndim == 2 else ""
+            heads = "".join(
+                f'<th scope="col" style="{_TH}">{j}</th>' for j in range(self.mask.shape[1])
+            )
+            rows.append(f"<thead><tr>{corner}{heads}</tr></thead>")
+        body = []
         for i, row in enumerate(self._grid()):
-            cells = []
+            cells = [f'<th scope="row" style="{_TH}">{i}</th>'] if ndim == 2 else []
             for j, v in enumerate(row):
                 bg, ink = colour(v, self.limits, self.kind)
                 style = f"{_TD}background:{bg};color:{ink};{_outline(self.mask, i, j)}"
                 cells.append(f'<td style="{style}">{fmt(v, self.digits)}</td>')
-            rows.append(f'<tr style="background:transparent">{"".join(cells)}</tr>')
-        name = f"<b>{html.escape(self.name)}</b> " if self.name else ""
-        shape = f'<span style="color:{_MUTED}">({_shape_text(self.values.shape)})</span>'
+            body.append(f'<tr style="background:transparent">{"".join(cells)}</tr>')
+        rows.append(f"<tbody>{''.join(body)}</tbody>")
         return (
             f'<div style="display:inline-block;vertical-align:middle">'
-            f'<div style="{_LABEL}">{name}{shape}</div>'
-            f'<table style="{_TABLE}">{"".join(rows)}</table></div>'
+            f'<table style="{_TABLE}">{self._caption()}{"".join(rows)}</table></div>'
         )
 
     def _repr_html_(self):
