@@ -1,10 +1,11 @@
 """The presentation kit that display, animation and widgets share.
 
-- :data:`SCALES`, :data:`CMAPS`: the two colour scales ("value": light to dark blue; "grad":
+- :data:`SCALES`, :data:`CMAPS`: the two colour scales ("value": light to mid blue; "grad":
   blue, white at zero, red), as stops for the HTML cells and as matplotlib colour maps;
 - :func:`check_digits`: the one check of a number of decimals;
 - :func:`limits`: the (lo, hi) of a colour scale; :func:`colour`: a value's cell colour and
-  the colour of the text printed on it (black or white, whichever contrasts more);
+  the colour of the text printed on it (:func:`text_on`: black or white, whichever contrasts
+  more);
 - :func:`luminance`, :func:`contrast`: the WCAG 2.1 relative luminance and contrast ratio, the
   one formula every view's colours are checked with (text needs 4.5:1, :data:`MIN_CONTRAST`);
 - :func:`winners`: the max-pool's winners as a boolean mask of its input;
@@ -41,6 +42,7 @@ __all__ = [
     "limits",
     "luminance",
     "real",
+    "text_on",
     "winners",
 ]
 
@@ -51,15 +53,19 @@ OUTLINE = "#f08c00"  # highlighted cells
 
 KINDS = ("value", "grad")
 # Colour scales as (position, colour) stops. The same stops colour the HTML cells and the figures:
-# "value" is sequential (light to dark blue), "grad" diverges around zero (blue, white, red).
+# "value" is sequential (light to mid blue), "grad" diverges around zero (blue, white, red).
+# Every fill is light enough for black text at 5:1 or more, for normal colour vision and under
+# simulated deuteranopia and protanopia, which darken reds and shift blues; darker fills would
+# need white text somewhere, and the switch point reads below 4.5:1 for those readers
+# (tests/test_colours.py measures both).
 SCALES = {
-    "value": ((0.0, "#f7fbff"), (0.5, "#6baed6"), (1.0, "#08306b")),
+    "value": ((0.0, "#f7fbff"), (0.5, "#9ecae1"), (1.0, "#3a86c8")),
     "grad": (
-        (0.0, "#2166ac"),
+        (0.0, "#3a86c0"),
         (0.25, "#92c5de"),
         (0.5, "#ffffff"),
         (0.75, "#f4a582"),
-        (1.0, "#b2182b"),
+        (1.0, "#e56b52"),
     ),
 }
 CMAPS = {
@@ -148,14 +154,19 @@ def colour(value, lims, kind):
     """(background, text colour) of the cell of `value` on the scale `kind` with limits `lims`.
 
     Values outside the limits take the colour of the nearest end. The text is black or white,
-    whichever contrasts more with the background: white below the luminance
-    sqrt(1.05 * 0.05) - 0.05 = 0.179, where both give 4.58:1, so every cell reads at 4.58:1 or
-    more (:data:`MIN_CONTRAST` is 4.5).
+    whichever contrasts more with the background (white below the luminance
+    sqrt(1.05 * 0.05) - 0.05 = 0.179, where both give 4.58:1), so any fill reads at 4.58:1 or
+    more (:data:`MIN_CONTRAST` is 4.5); the fills of :data:`SCALES` all take black.
     """
     lo, hi = lims
     background = _at(min(max((value - lo) / (hi - lo), 0.0), 1.0), kind)
-    text = WHITE if contrast(background, WHITE) > contrast(background, BLACK) else BLACK
-    return background, text
+    return background, text_on(background)
+
+
+def text_on(background):
+    """The colour of text on `background` ('#rrggbb'): black or white, whichever contrasts more
+    (4.58:1 at worst, at the luminance sqrt(1.05 * 0.05) - 0.05 where the two are equal)."""
+    return WHITE if contrast(background, WHITE) > contrast(background, BLACK) else BLACK
 
 
 def winners(pool_idx, shape):
