@@ -377,6 +377,21 @@ def test_plot_matrix_prints_each_value():
         D.plot_matrix(None, a)
 
 
+@pytest.mark.parametrize("kind", kit.KINDS)
+def test_plot_matrix_numbers_read_on_their_cells(kind):
+    from matplotlib.colors import to_hex
+
+    a = np.linspace(-1.0, 1.0, 64).reshape(8, 8)
+    ax = D.plot_matrix(Figure().add_subplot(), a, kind=kind)
+    image = ax.get_images()[0]
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    assert len(texts) == a.size
+    for (i, j), v in np.ndenumerate(a):
+        cell = to_hex(image.to_rgba(np.array([[v]]))[0, 0])  # as drawn, through the colour map
+        ratio = kit.contrast(to_hex(texts[i, j].get_color()), cell)
+        assert ratio >= kit.MIN_CONTRAST, (v, cell, ratio)
+
+
 def test_plot_images_titles():
     X = np.random.default_rng(0).uniform(size=(5, 6, 6))
     fig = D.plot_images(X, y=[0, 1, 0, 1, 1], proba=[0.1, 0.97, 0.2, 0.8, 0.5], ncols=3)
@@ -390,6 +405,63 @@ def test_plot_images_titles():
         D.plot_images(X, proba=[0.1, 2, 0, 0, 0])
     with pytest.raises(ValueError, match="ncols"):
         D.plot_images(X, ncols=0)
+
+
+def test_plot_images_says_where_each_square_is():
+    import cnn6
+
+    X, y, corners = cnn6.make_dataset(6, np.random.default_rng(3), return_corners=True)
+    proba = np.linspace(0.05, 0.95, 6)
+    fig = D.plot_images(X, y, proba=proba)
+    images = fig.alt.split("Image ")[1:]
+    assert fig.alt.startswith("6 images of 6x6 pixels") and len(images) == 6
+    for i, text in enumerate(images):
+        assert text.startswith(f"{i + 1}: class {y[i]}, ")
+        assert f"P(1)={D.fmt(proba[i], 2)}" in text
+        r, c = corners[i]
+        if y[i] == 1:
+            assert f"square at rows {r}-{r + 2}, columns {c}-{c + 2}," in text
+        else:
+            assert "square" not in text
+    assert D.plot_images(X, y, proba=proba, corners=corners).alt == fig.alt  # found = given
+    # A class-1 image whose square is broken (one pixel changed) is said so, not guessed.
+    broken = X.copy()
+    one = int(np.flatnonzero(y == 1)[0])
+    broken[one, corners[one][0], corners[one][1]] += 0.01
+    assert "square not located" in D.plot_images(broken, y).alt.split("Image ")[one + 1]
+    assert "no square found" in D.plot_images(np.full((6, 6), 0.5)).alt  # one value everywhere
+
+
+def test_plot_images_shows_its_text_alternative():
+    from IPython.core.formatters import DisplayFormatter
+
+    X, y = np.random.default_rng(0).uniform(size=(2, 6, 6)), [0, 1]
+    fig = D.plot_images(X, y)
+    assert isinstance(fig, D.Gallery) and isinstance(fig, Figure)
+    formats, _ = DisplayFormatter().format(fig)
+    assert set(formats) == {"text/plain", "text/html", "image/png"}
+    assert formats["text/plain"] == repr(fig) == f"[figure] {fig.alt}"
+    assert f'alt="{html.escape(fig.alt)}"' in formats["text/html"]
+    assert formats["image/png"].startswith(b"\x89PNG")
+    assert DisplayFormatter().format(D.plot_images(X, y))[0] == formats  # deterministic
+    # A chapter may retitle the axes and replace the text alternative.
+    fig.axes[0].set_title("corner (0, 0)")
+    fig.alt = "Two images."
+    assert DisplayFormatter().format(fig)[0]["text/plain"] == "[figure] Two images."
+
+
+@pytest.mark.parametrize(
+    "corners, words",
+    [
+        (np.zeros((3, 2), dtype=int), r"corners must be an int array of shape \(2, 2\)"),
+        (np.zeros((2, 2)), "corners must be an int array"),
+        (np.array([[0, 0], [4, 0]]), r"corner in 0..3 x 0..3, got \[4, 0\]"),
+        (np.array([[-1, 2], [0, 0]]), r"got \[-1, 2\]"),
+    ],
+)
+def test_plot_images_rejects_bad_corners(corners, words):
+    with pytest.raises(ValueError, match=words):
+        D.plot_images(np.zeros((2, 6, 6)), corners=corners)
 
 
 def test_trace_of_the_real_core():
