@@ -89,7 +89,7 @@ def test_html_form_is_the_figure_with_its_text_alternative(example):
     assert formats["text/plain"] == repr(view)  # the text form nbval compares, unchanged
     assert formats["text/html"].startswith("<img ")
     assert f'alt="{html.escape(view.alt)}"' in formats["text/html"]
-    assert formats["image/png"] == view._repr_png_() and formats["image/png"][:4] == b"\x89PNG"
+    assert formats["image/png"].startswith(b"\x89PNG")
     # the main numbers, from the engine
     for number in (
         f"loss = {cnn6.fmt(trace.loss, 3)}",
