@@ -70,7 +70,7 @@ _CARD = (
 )
 # The caption: colour, side and alignment set here, as the book's theme restyles captions.
 _CAPTION = (
-    f"caption-side:top;font-family:{_MONO};font-size:13px;text-align:center;"
+    f"caption-side:top;font-family:{_MONO};font-size:13px;text-align:center;white-space:nowrap;"
     f"padding:0 0 4px 0;margin:0;color:{_INK};background:{WHITE};"
 )
 _TABLE = (
@@ -255,6 +255,8 @@ class Matrix:
         """The matrix as a table: caption, a header row of column indices (vectors and
         matrices), a header cell of the row index at the start of each row (matrices)."""
         ndim = self.values.ndim
+        # a scalar's cell is as wide as its caption: its number is centred in it
+        align = "text-align:center;" if ndim == 0 else ""
         rows = []
         if ndim:
             corner = f'<td style="{_TH}"></td>' if ndim == 2 else ""
@@ -267,7 +269,7 @@ class Matrix:
             cells = [f'<th scope="row" style="{_TH}">{i}</th>'] if ndim == 2 else []
             for j, v in enumerate(row):
                 bg, ink = colour(v, self.limits, self.kind)
-                style = f"{_TD}background:{bg};color:{ink};{_outline(self.mask, i, j)}"
+                style = f"{_TD}{align}background:{bg};color:{ink};{_outline(self.mask, i, j)}"
                 cells.append(f'<td style="{style}">{fmt(v, self.digits)}</td>')
             body.append(f'<tr style="background:transparent">{"".join(cells)}</tr>')
         rows.append(f"<tbody>{''.join(body)}</tbody>")
