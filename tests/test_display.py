@@ -7,8 +7,10 @@ tests do not depend on the fast engine.
 """
 
 import html
+import math
 import re
 import types
+from html.parser import HTMLParser
 
 import matplotlib
 import numpy as np
@@ -39,8 +41,9 @@ def stand_in(n=None, seed=0):
 
 
 def cell_styles(page):
-    """(style, text) of every <td> of an HTML string."""
-    return re.findall(r'<td style="([^"]*)">([^<]*)</td>', page)
+    """(style, text) of every <td> holding a number in an HTML string (not the empty corner
+    of the headers)."""
+    return re.findall(r'<td style="([^"]*)">([^<]+)</td>', page)
 
 
 def background(style):
@@ -128,21 +131,26 @@ def test_matrix_html_has_every_value_and_the_caption():
 def test_matrix_value_scale_runs_light_to_dark_with_readable_text():
     page = D.show_matrix([[0.0, 1.0], [2.0, 4.0]], "a1")._repr_html_()
     styles = [s for s, _ in cell_styles(page)]
-    assert background(styles[0]) == "#f7fbff" and background(styles[3]) == "#08306b"
-    assert "color:#ffffff" in styles[3] and "color:#1f2328" in styles[0]
+    light, dark = kit.SCALES["value"][0][1], kit.SCALES["value"][-1][1]
+    assert background(styles[0]) == light and background(styles[3]) == dark
+    assert kit.luminance(light) > kit.luminance(background(styles[1])) > kit.luminance(dark)
+    for style in styles:
+        text = re.search(r"[^-]color:(#[0-9a-f]{6})", style).group(1)
+        assert kit.contrast(text, background(style)) >= kit.MIN_CONTRAST
 
 
 def test_grad_scale_is_white_at_zero_and_symmetric():
     a = np.array([[-2.0, 0.0, 1.0], [0.5, 2.0, -1.0]])
     styles = [s for s, _ in cell_styles(D.show_matrix(a, "dz1", kind="grad")._repr_html_())]
     colours = [background(s) for s in styles]
-    assert colours[1] == "#ffffff"  # 0
-    assert colours[0] == "#2166ac"  # -max|a|: the blue end
-    assert colours[4] == "#b2182b"  # +max|a|: the red end
-    assert colours[2] == "#f4a582" and colours[5] == "#92c5de"  # +-1 halfway, symmetric
+    blue, light_blue, white, light_red, red = (c for _, c in kit.SCALES["grad"])
+    assert colours[1] == white == "#ffffff"  # 0
+    assert colours[0] == blue  # -max|a|: the blue end
+    assert colours[4] == red  # +max|a|: the red end
+    assert colours[2] == light_red and colours[5] == light_blue  # +-1 halfway, symmetric
     # The scale is symmetric even when the values are not: -1 is only half way to blue.
     one_sided = D.show_matrix([[-1.0, 2.0]], kind="grad")._repr_html_()
-    assert [background(s) for s, _ in cell_styles(one_sided)] == ["#92c5de", "#b2182b"]
+    assert [background(s) for s, _ in cell_styles(one_sided)] == [light_blue, red]
 
 
 def test_all_zero_gradient_is_white():
@@ -220,7 +228,11 @@ def test_row_mixes_matrices_and_tokens():
     )
     assert max(len(line) for line in text.splitlines()) <= 100
     renamed = D.show_row(D.show_matrix(K, "K", kind="grad"), names=["dkernel"])
-    assert repr(renamed).startswith("dkernel (3×3)") and "#2166ac" in renamed._repr_html_()
+    assert repr(renamed).startswith("dkernel (3×3)") and blue_end() in renamed._repr_html_()
+
+
+def blue_end():
+    return kit.SCALES["grad"][0][1]
 
 
 @pytest.mark.parametrize(
@@ -322,7 +334,7 @@ def test_pipeline_marks_the_highlighted_step():
 
 def highlighted(page):
     """The names of the pipeline's boxes drawn in the highlight colour, left to right."""
-    boxes = re.findall(r'<div style="background:#e8590c;[^>]*>(.*?)</div>', page)
+    boxes = re.findall(r'<div style="background:#c2410c;[^>]*>(.*?)</div>', page)
     return [plain(box).split()[0] for box in boxes]
 
 
@@ -365,6 +377,21 @@ def test_plot_matrix_prints_each_value():
         D.plot_matrix(None, a)
 
 
+@pytest.mark.parametrize("kind", kit.KINDS)
+def test_plot_matrix_numbers_read_on_their_cells(kind):
+    from matplotlib.colors import to_hex
+
+    a = np.linspace(-1.0, 1.0, 64).reshape(8, 8)
+    ax = D.plot_matrix(Figure().add_subplot(), a, kind=kind)
+    image = ax.get_images()[0]
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    assert len(texts) == a.size
+    for (i, j), v in np.ndenumerate(a):
+        cell = to_hex(image.to_rgba(np.array([[v]]))[0, 0])  # as drawn, through the colour map
+        ratio = kit.contrast(to_hex(texts[i, j].get_color()), cell)
+        assert ratio >= kit.MIN_CONTRAST, (v, cell, ratio)
+
+
 def test_plot_images_titles():
     X = np.random.default_rng(0).uniform(size=(5, 6, 6))
     fig = D.plot_images(X, y=[0, 1, 0, 1, 1], proba=[0.1, 0.97, 0.2, 0.8, 0.5], ncols=3)
@@ -378,6 +405,63 @@ def test_plot_images_titles():
         D.plot_images(X, proba=[0.1, 2, 0, 0, 0])
     with pytest.raises(ValueError, match="ncols"):
         D.plot_images(X, ncols=0)
+
+
+def test_plot_images_says_where_each_square_is():
+    import cnn6
+
+    X, y, corners = cnn6.make_dataset(6, np.random.default_rng(3), return_corners=True)
+    proba = np.linspace(0.05, 0.95, 6)
+    fig = D.plot_images(X, y, proba=proba)
+    images = fig.alt.split("Image ")[1:]
+    assert fig.alt.startswith("6 images of 6x6 pixels") and len(images) == 6
+    for i, text in enumerate(images):
+        assert text.startswith(f"{i + 1}: class {y[i]}, ")
+        assert f"P(1)={D.fmt(proba[i], 2)}" in text
+        r, c = corners[i]
+        if y[i] == 1:
+            assert f"square at rows {r}-{r + 2}, columns {c}-{c + 2}," in text
+        else:
+            assert "square" not in text
+    assert D.plot_images(X, y, proba=proba, corners=corners).alt == fig.alt  # found = given
+    # A class-1 image whose square is broken (one pixel changed) is said so, not guessed.
+    broken = X.copy()
+    one = int(np.flatnonzero(y == 1)[0])
+    broken[one, corners[one][0], corners[one][1]] += 0.01
+    assert "square not located" in D.plot_images(broken, y).alt.split("Image ")[one + 1]
+    assert "no square found" in D.plot_images(np.full((6, 6), 0.5)).alt  # one value everywhere
+
+
+def test_plot_images_shows_its_text_alternative():
+    from IPython.core.formatters import DisplayFormatter
+
+    X, y = np.random.default_rng(0).uniform(size=(2, 6, 6)), [0, 1]
+    fig = D.plot_images(X, y)
+    assert isinstance(fig, D.Gallery) and isinstance(fig, Figure)
+    formats, _ = DisplayFormatter().format(fig)
+    assert set(formats) == {"text/plain", "text/html", "image/png"}
+    assert formats["text/plain"] == repr(fig) == f"[figure] {fig.alt}"
+    assert f'alt="{html.escape(fig.alt)}"' in formats["text/html"]
+    assert formats["image/png"].startswith(b"\x89PNG")
+    assert DisplayFormatter().format(D.plot_images(X, y))[0] == formats  # deterministic
+    # A chapter may retitle the axes and replace the text alternative.
+    fig.axes[0].set_title("corner (0, 0)")
+    fig.alt = "Two images."
+    assert DisplayFormatter().format(fig)[0]["text/plain"] == "[figure] Two images."
+
+
+@pytest.mark.parametrize(
+    "corners, words",
+    [
+        (np.zeros((3, 2), dtype=int), r"corners must be an int array of shape \(2, 2\)"),
+        (np.zeros((2, 2)), "corners must be an int array"),
+        (np.array([[0, 0], [4, 0]]), r"corner in 0..3 x 0..3, got \[4, 0\]"),
+        (np.array([[-1, 2], [0, 0]]), r"got \[-1, 2\]"),
+    ],
+)
+def test_plot_images_rejects_bad_corners(corners, words):
+    with pytest.raises(ValueError, match=words):
+        D.plot_images(np.zeros((2, 6, 6)), corners=corners)
 
 
 def test_trace_of_the_real_core():
@@ -418,12 +502,35 @@ def test_one_digits_check_for_every_view():
 
 def test_colour_follows_the_scale_and_picks_readable_text():
     value, grad = kit.SCALES["value"], kit.SCALES["grad"]
-    assert kit.colour(0.0, (0.0, 1.0), "value") == (value[0][1], kit.INK)
-    assert kit.colour(1.0, (0.0, 1.0), "value") == (value[-1][1], "#ffffff")
+    assert kit.colour(0.0, (0.0, 1.0), "value") == (value[0][1], kit.BLACK)
+    assert kit.colour(1.0, (0.0, 1.0), "value") == (value[-1][1], kit.BLACK)
     assert kit.colour(5.0, (0.0, 1.0), "value") == kit.colour(1.0, (0.0, 1.0), "value")
-    assert kit.colour(0.0, (-2.0, 2.0), "grad") == ("#ffffff", kit.INK)
+    assert kit.colour(0.0, (-2.0, 2.0), "grad") == ("#ffffff", kit.BLACK)
     assert kit.colour(-2.0, (-2.0, 2.0), "grad")[0] == grad[0][1]
     assert kit.colour(0.5, (0.0, 1.0), "value")[0] == value[1][1]
+
+
+def test_text_on_picks_the_colour_that_contrasts_more():
+    crossing = math.sqrt(1.05 * 0.05) - 0.05  # the luminance where black and white tie: 0.179
+    greys = [f"#{k:02x}{k:02x}{k:02x}" for k in range(256)]
+    for grey in greys:
+        text = kit.text_on(grey)
+        assert text == (kit.WHITE if kit.luminance(grey) < crossing else kit.BLACK), grey
+        assert kit.contrast(grey, text) >= 4.58
+    assert kit.text_on("#08306b") == kit.WHITE and kit.text_on("#f7fbff") == kit.BLACK
+    # the old rule (white up to luminance 0.408, else #1f2328) read 2.3:1 on this blue
+    assert kit.contrast("#73b2d8", kit.WHITE) < 2.4 and kit.text_on("#73b2d8") == kit.BLACK
+
+
+def test_contrast_is_the_wcag_ratio():
+    assert kit.contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert kit.contrast("#ffffff", "#000000") == kit.contrast("#000000", "#ffffff")
+    assert kit.contrast("#3a86c8", "#3a86c8") == 1.0
+    assert kit.contrast("#777777", "#ffffff") == pytest.approx(4.478, abs=1e-3)  # just fails AA
+    assert kit.luminance("#ffffff") == 1.0 and kit.luminance("#000000") == 0.0
+    for bad in ("#fff", "ffffff", "#gggggg", None):
+        with pytest.raises(ValueError, match="rgb must be a colour"):
+            kit.luminance(bad)
 
 
 def test_limits_of_each_kind():
@@ -513,3 +620,119 @@ def test_show_figure_gives_the_image_its_text_alternative():
 def test_show_figure_rejects_bad_arguments(fig, alt, error, words):
     with pytest.raises(error, match=words):
         D.show_figure(fig, alt)
+
+
+# ------------------------------------------------------------------ accessibility of the HTML
+
+
+# The book's theme (pydata-sphinx-theme): the page's text and background, and the colour its
+# stylesheet gives table captions, in each mode. A view must set its own where these would show.
+THEMES = {
+    "light": {"": ("#222832", "#ffffff"), "caption": "#48566b"},
+    "dark": {"": ("#ced6dd", "#14181e"), "caption": "#9ca4af"},
+}
+
+
+class TextColours(HTMLParser):
+    """Every piece of text of an HTML string with the colour it is drawn in and the background
+    it is drawn on, from the inline styles (inherited: the nearest element that sets one) and
+    the theme's rules (`theme`, one of THEMES) where no inline style overrides them."""
+
+    def __init__(self, theme):
+        super().__init__()
+        self.theme = theme
+        self.stack = [(*theme[""], "")]
+        self.texts = []  # (text, colour, background, element)
+
+    def handle_starttag(self, tag, attrs):
+        style = dict(attrs).get("style") or ""
+        text, back, _ = self.stack[-1]
+        found = re.search(r"(?:^|;)color:(#[0-9a-f]{6})", style)
+        text = found.group(1) if found else self.theme.get(tag, text)
+        found = re.search(r"background(?:-color)?:(#[0-9a-f]{6})", style)
+        self.stack.append((text, found.group(1) if found else back, tag))
+
+    def handle_endtag(self, tag):
+        assert self.stack.pop()[2] == tag, f"</{tag}> closes another element"
+
+    def handle_data(self, data):
+        if data.strip():
+            self.texts.append((data.strip(), *self.stack[-1]))
+
+
+def text_colours(page, theme):
+    parser = TextColours(THEMES[theme])
+    parser.feed(page)
+    parser.close()
+    assert len(parser.stack) == 1, "unclosed elements"
+    return parser.texts
+
+
+def every_view():
+    """One view of each kind the book shows, with highlights, both scales and a token row."""
+    trace, grads = stand_in(seed=2)
+    rng = np.random.default_rng(0)
+    return [
+        D.show_matrix(rng.normal(size=(4, 4)), "z1", highlight={(0, 0), (1, 1)}),
+        D.show_matrix(rng.normal(size=(3, 3)), "dK", kind="grad", digits=4),
+        D.show_matrix(rng.normal(size=4), "a3", highlight=[2]),
+        D.show_matrix(0.25, "a4"),
+        D.show_row(rng.normal(size=(6, 6)), "⋆", np.eye(3), "=", rng.normal(size=(4, 4))),
+        D.show_trace(trace, grads),
+        D.pipeline(["z1", "a4"]),
+        D.pipeline(["z1", "dz1", "dkernel"], direction="backward"),
+    ]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_text_of_every_view_has_contrast_in_both_themes(theme):
+    worst = []
+    for view in every_view():
+        texts = text_colours(view._repr_html_(), theme)
+        assert texts
+        for text, ink, back, tag in texts:
+            ratio = kit.contrast(ink, back)
+            worst.append(ratio)
+            assert ratio >= kit.MIN_CONTRAST, f"{text!r} in <{tag}>: {ink} on {back}, {ratio:.2f}"
+    assert min(worst) < 5.5  # the cells' worst: the check reached them
+
+
+def test_matrix_is_a_table_with_caption_and_headers():
+    page = D.show_matrix(np.arange(12.0).reshape(3, 4), "z1")._repr_html_()
+    assert page.count("<table") == 1 and page.count("<caption") == 1
+    caption = re.search(r"<caption[^>]*>(.*?)</caption>", page).group(1)
+    assert plain(caption).startswith("z1 (3×4)")  # what is drawn, as in the text form
+    spoken = re.sub(r'<span aria-hidden="true"[^>]*>.*?</span>', "", caption)
+    assert plain(spoken) == "z1 , 3 by 4"  # what a screen reader says
+    columns = re.findall(r'<th scope="col"[^>]*>(\d+)</th>', page)
+    rows = re.findall(r'<th scope="row"[^>]*>(\d+)</th>', page)
+    assert columns == ["0", "1", "2", "3"] and rows == ["0", "1", "2"]
+    body = re.findall(r"<tr[^>]*>(.*?)</tr>", re.search(r"<tbody>(.*)</tbody>", page).group(1))
+    assert len(body) == 3 and all(row.startswith('<th scope="row"') for row in body)
+    assert [len(cell_styles(row)) for row in body] == [4, 4, 4]
+    assert "<script" not in page and " id=" not in page and " class=" not in page
+
+
+def test_vector_and_scalar_tables():
+    vector = D.show_matrix([1.0, 2.0, 3.0], "a3")._repr_html_()
+    assert re.findall(r'<th scope="col"[^>]*>(\d+)</th>', vector) == ["0", "1", "2"]
+    assert 'scope="row"' not in vector and vector.count("<tr") == 2  # headers, one row
+    assert "a3 , vector of 3" == plain(
+        re.sub(r'<span aria-hidden="true"[^>]*>.*?</span>', "", vector.split("</caption>")[0])
+    )
+    scalar = D.show_matrix(0.5, "a4")._repr_html_()
+    assert "<th" not in scalar and len(cell_styles(scalar)) == 1 and scalar.count("<tr") == 1
+    assert plain(re.search(r"<caption[^>]*>(.*?)</caption>", scalar).group(1)) == "a4 (scalar)"
+
+
+def test_rows_and_traces_are_made_of_tables():
+    trace, grads = stand_in()
+    page = D.show_trace(trace, grads)._repr_html_()
+    captions = [plain(c) for c in re.findall(r"<caption[^>]*>(.*?)</caption>", page)]
+    assert page.count("<table") == len(captions) == 18
+    assert captions[1].startswith("z1 (4×4)") and captions[-1].endswith(" (scalar)")
+    row = D.show_row(np.eye(2), "+", np.ones(3), names=["A", "v"])._repr_html_()
+    assert [plain(c) for c in re.findall(r"<caption[^>]*>(.*?)</caption>", row)] == [
+        "A (2×2), 2 by 2",
+        "v (3), vector of 3",
+    ]

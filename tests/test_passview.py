@@ -75,3 +75,39 @@ def test_pool_winners_are_outlined_in_a1_and_da1_only(example):
     for winner in np.asarray(trace.pool_idx).ravel():
         assert f"[{cnn6.fmt(trace.a1.ravel()[winner], 3)}]" in a1_block
     assert "[" not in text.split("z1 (4×4)")[1].split("a1 (4×4)")[0]
+
+
+def test_html_form_is_the_figure_with_its_text_alternative(example):
+    import html
+
+    from IPython.core.formatters import DisplayFormatter
+
+    trace, grads, params = example
+    view = show_pass(trace, grads, params)
+    formats, _ = DisplayFormatter().format(view)
+    assert set(formats) == {"text/plain", "text/html", "image/png"}
+    assert formats["text/plain"] == repr(view)  # the text form nbval compares, unchanged
+    assert formats["text/html"].startswith("<img ")
+    assert f'alt="{html.escape(view.alt)}"' in formats["text/html"]
+    assert formats["image/png"].startswith(b"\x89PNG")
+    # the main numbers, from the engine
+    for number in (
+        f"loss = {cnn6.fmt(trace.loss, 3)}",
+        f"prediction a4 = {cnn6.fmt(trace.a4, 2)}",
+        f"label y = {cnn6.fmt(trace.y, 0)}",
+        f"dz4 = {cnn6.fmt(grads.dz4, 2)}",
+    ):
+        assert number in view.alt, number
+    # the largest parameter gradient, found here by its own search
+    named = {"dK": grads.kernel, "db_c": grads.conv_bias, "dw": grads.weights,
+             "db_f": grads.fc_bias}  # fmt: skip
+    name, index, value = max(
+        ((n, i, v) for n, a in named.items() for i, v in np.ndenumerate(np.asarray(a))),
+        key=lambda e: abs(e[2]),
+    )
+    where = f"[{', '.join(map(str, index))}]" if index else ""
+    assert f"gradients: {name}{where} = {cnn6.fmt(value, 2)}" in view.alt
+    k = np.unravel_index(np.argmax(np.abs(grads.dx)), grads.dx.shape)
+    assert f"dx[{k[0]}, {k[1]}] = {cnn6.fmt(grads.dx[k], 2)}" in view.alt
+    other = show_pass(trace, grads._replace(kernel=grads.kernel * 3), params)
+    assert other.alt != view.alt

@@ -10,8 +10,6 @@ with the package's public display helpers; it computes nothing of the network it
 
 from __future__ import annotations
 
-import io
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -37,21 +35,67 @@ _PARAMS = (
 
 
 class PassView:
-    """The figure (``figure``, a matplotlib Figure) and its text form (``repr``), which lists
-    every matrix of the figure, each value with its gradient under it, for nbval to compare."""
+    """The figure (``figure``, a matplotlib Figure), its text form (``repr``), which lists
+    every matrix of the figure, each value with its gradient under it, for nbval to compare,
+    and its text alternative (``alt``: what the figure shows and its main numbers), the
+    ``alt`` of the image in its HTML form (``cnn6.show_figure``'s forms)."""
 
-    def __init__(self, figure, text):
-        self.figure, self.text = figure, text
+    def __init__(self, figure, text, alt):
+        self.figure, self.text, self.alt = figure, text, alt
 
     def __repr__(self):
         return self.text
 
+    def _figure(self):
+        from .view.display import show_figure
+
+        return show_figure(self.figure, self.alt, dpi=80)
+
     def _repr_png_(self):
-        buffer = io.BytesIO()
-        self.figure.savefig(
-            buffer, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None}
-        )
-        return buffer.getvalue()
+        return self._figure().png
+
+    def _repr_html_(self):
+        return self._figure().html
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        view = self._figure()
+        return {"text/plain": self.text, "text/html": view.html, "image/png": view.png}
+
+
+def _largest(named, count, digits):
+    """The `count` entries of largest size among the arrays in `named` ({name: array}), as
+    "dK[1, 0] = -0.41" (no index for a scalar), largest first."""
+    entries = []
+    for name, a in named.items():
+        for index, v in np.ndenumerate(np.asarray(a, dtype=float)):
+            where = f"[{', '.join(str(i) for i in index)}]" if index else ""
+            entries.append((-abs(v), f"{name}{where} = {_fmt(v, digits)}"))
+    entries.sort(key=lambda e: e[0])  # stable: ties keep the order of `named`
+    return [text for _, text in entries[:count]]
+
+
+def _fmt(value, digits):
+    import cnn6
+
+    return cnn6.fmt(value, digits)
+
+
+def _alt(trace, grads, params, digits):
+    """What the figure shows, in words, with its main numbers."""
+    y = getattr(trace, "y", None)
+    label = "" if y is None else f"label y = {_fmt(np.asarray(y), 0)}, "
+    parameters = {"dK": grads.kernel, "db_c": grads.conv_bias, "dw": grads.weights,
+                  "db_f": grads.fc_bias}  # fmt: skip
+    return (
+        "The whole pass for one image as coloured matrices with their numbers. Top row, the "
+        "forward values x (6x6), z1, a1 (4x4), a2 (2x2), a3 (4), z4, a4 and the loss; under "
+        "each, the gradient of the loss with respect to it; below, the parameters K, b_c, w, "
+        "b_f and their gradients. The max-pool's winners are outlined in a1 and da1. "
+        f"Here {label}z4 = {_fmt(trace.z4, digits)}, prediction a4 = {_fmt(trace.a4, digits)}, "
+        f"loss = {_fmt(trace.loss, digits + 1)}, dz4 = {_fmt(grads.dz4, digits)}. Largest "
+        f"parameter gradients: {'; '.join(_largest(parameters, 3, digits))}. Largest entry "
+        f"of dx: {_largest({'dx': grads.dx}, 1, digits)[0]}."
+    )
 
 
 def _pair(trace, grads):
@@ -137,4 +181,4 @@ def show_pass(trace, grads, params, digits=2):
         y=0.93,
     )
     plt.close(fig)
-    return PassView(fig, "\n".join(lines).rstrip())
+    return PassView(fig, "\n".join(lines).rstrip(), _alt(trace, grads, params, digits))

@@ -4,6 +4,9 @@ Every number the book prints goes through :func:`fmt`. Every display object has 
 
 - an HTML form (``_repr_html_``), inline CSS only, no scripts, no ids, drawn on its own light
   card so that it reads the same in the static book, JupyterLab and VS Code, light or dark;
+  each matrix is a ``<table>`` with a caption (its name and shape) and row and column headers
+  (the indices), so that a screen reader reads it as a table, and every text has a contrast of
+  4.5:1 or more with what it is drawn on (:func:`cnn6.view.kit.contrast`);
 - a fixed-format text form (``repr``), which nbval compares byte for byte.
 
 This module only reads what the numerical core returns; the core never imports it. Colours,
@@ -23,12 +26,27 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from .. import validation as check
-from .kit import CMAPS, INK, KINDS, OUTLINE, View, check_digits, colour, limits, real, winners
+from ..data import SQUARE_SIZE
+from .kit import (
+    CMAPS,
+    INK,
+    KINDS,
+    OUTLINE,
+    WHITE,
+    View,
+    check_digits,
+    colour,
+    limits,
+    real,
+    winners,
+)
 
 __all__ = [
     "CMAPS",
+    "Gallery",
     "Matrix",
     "Row",
     "fmt",
@@ -42,15 +60,33 @@ __all__ = [
     "show_trace",
 ]
 
-_INK, _MUTED, _OUTLINE, _STRONG = INK, "#57606a", OUTLINE, "#e8590c"
+# _MUTED on the white card: 6.4:1; white on _STRONG (a highlighted pipeline step): 5.2:1.
+_INK, _MUTED, _OUTLINE, _STRONG = INK, "#57606a", OUTLINE, "#c2410c"
 _MONO = "ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace"
 _SANS = "system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
 _CARD = (
     f"display:inline-block;background:#ffffff;color:{_INK};border:1px solid #d0d7de;"
     f"border-radius:8px;padding:8px 12px;margin:4px 0;font-family:{_SANS};"
 )
-_LABEL = f"font-family:{_MONO};font-size:13px;text-align:center;margin:0 0 4px 0;color:{_INK};"
-_TABLE = "border-collapse:collapse;border-spacing:0;margin:0 auto;border:none;table-layout:auto;"
+# The caption: colour, side and alignment set here, as the book's theme restyles captions.
+_CAPTION = (
+    f"caption-side:top;font-family:{_MONO};font-size:13px;text-align:center;white-space:nowrap;"
+    f"padding:0 0 4px 0;margin:0;color:{_INK};background:{WHITE};"
+)
+_TABLE = (
+    "border-collapse:collapse;border-spacing:0;margin:0 auto;border:none;table-layout:auto;"
+    f"background:{WHITE};"
+)
+# Row and column headers (the indices): small and muted, still 6.4:1 on the card.
+_TH = (
+    f"padding:0 4px;font-family:{_MONO};font-size:10px;font-weight:400;color:{_MUTED};"
+    f"background:{WHITE};border:none;text-align:center;vertical-align:middle;line-height:1.2;"
+)
+# Read by screen readers, not drawn (the usual clip: the text keeps its place in the page).
+_SPOKEN = (
+    "position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+    "clip:rect(0,0,0,0);white-space:nowrap;border:0;"
+)
 _TD = (
     f"padding:3px 7px;min-width:3em;height:1.6em;text-align:right;vertical-align:middle;"
     f"border:1px solid #ffffff;font-family:{_MONO};font-size:13px;"
@@ -106,6 +142,13 @@ def _check_name(name, label="name"):
 def _shape_text(shape):
     """() -> 'scalar', (4,) -> '4', (4, 4) -> '4×4'."""
     return "scalar" if shape == () else "×".join(str(s) for s in shape)
+
+
+def _shape_spoken(shape):
+    """() -> 'scalar', (4,) -> 'vector of 4', (4, 4) -> '4 by 4': the shape said aloud."""
+    if shape == ():
+        return "scalar"
+    return f"vector of {shape[0]}" if len(shape) == 1 else " by ".join(str(s) for s in shape)
 
 
 # ---------------------------------------------------------------- one matrix
@@ -194,21 +237,45 @@ class Matrix:
     def __repr__(self):
         return "\n".join(self._text_lines())
 
+    def _caption(self):
+        """The caption: the name and the shape as the text form prints them, e.g. "z1 (4×4)";
+        a screen reader says "z1, 4 by 4" instead (the drawn shape is aria-hidden)."""
+        name = f"<b>{html.escape(self.name)}</b> " if self.name else ""
+        shape, spoken = self.values.shape, _shape_spoken(self.values.shape)
+        if shape == ():
+            drawn = f'<span style="color:{_MUTED}">(scalar)</span>'
+        else:
+            drawn = (
+                f'<span aria-hidden="true" style="color:{_MUTED}">({_shape_text(shape)})</span>'
+                f'<span style="{_SPOKEN}">{", " if self.name else ""}{spoken}</span>'
+            )
+        return f'<caption style="{_CAPTION}">{name}{drawn}</caption>'
+
     def _html_block(self):
+        """The matrix as a table: caption, a header row of column indices (vectors and
+        matrices), a header cell of the row index at the start of each row (matrices)."""
+        ndim = self.values.ndim
+        # a scalar's cell is as wide as its caption: its number is centred in it
+        align = "text-align:center;" if ndim == 0 else ""
         rows = []
+        if ndim:
+            corner = f'<td style="{_TH}"></td>' if ndim == 2 else ""
+            heads = "".join(
+                f'<th scope="col" style="{_TH}">{j}</th>' for j in range(self.mask.shape[1])
+            )
+            rows.append(f"<thead><tr>{corner}{heads}</tr></thead>")
+        body = []
         for i, row in enumerate(self._grid()):
-            cells = []
+            cells = [f'<th scope="row" style="{_TH}">{i}</th>'] if ndim == 2 else []
             for j, v in enumerate(row):
                 bg, ink = colour(v, self.limits, self.kind)
-                style = f"{_TD}background:{bg};color:{ink};{_outline(self.mask, i, j)}"
+                style = f"{_TD}{align}background:{bg};color:{ink};{_outline(self.mask, i, j)}"
                 cells.append(f'<td style="{style}">{fmt(v, self.digits)}</td>')
-            rows.append(f'<tr style="background:transparent">{"".join(cells)}</tr>')
-        name = f"<b>{html.escape(self.name)}</b> " if self.name else ""
-        shape = f'<span style="color:{_MUTED}">({_shape_text(self.values.shape)})</span>'
+            body.append(f'<tr style="background:transparent">{"".join(cells)}</tr>')
+        rows.append(f"<tbody>{''.join(body)}</tbody>")
         return (
             f'<div style="display:inline-block;vertical-align:middle">'
-            f'<div style="{_LABEL}">{name}{shape}</div>'
-            f'<table style="{_TABLE}">{"".join(rows)}</table></div>'
+            f'<table style="{_TABLE}">{self._caption()}{"".join(rows)}</table></div>'
         )
 
     def _repr_html_(self):
@@ -631,9 +698,99 @@ def plot_matrix(ax, a, name=None, kind="value", digits=2, highlight=None, vmin=N
     return ax
 
 
-def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2):
+class Gallery(Figure):
+    """The matplotlib Figure of :func:`plot_images`, shown with its text alternative.
+
+    ``alt`` (str): what the figure shows, generated from the data; a chapter that redraws the
+    axes may replace it. A notebook shows the figure as an image whose ``alt`` is that text
+    (HTML), as that text (plain, what nbval compares) and as a PNG (the print edition): the
+    forms of :func:`show_figure`.
+    """
+
+    alt = None
+
+    def __repr__(self):
+        return f"[figure] {self.alt}" if self.alt else super().__repr__()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if not self.alt:
+            return None
+        view = show_figure(self, self.alt, dpi=round(self.dpi))
+        return {"text/plain": view.text, "text/html": view.html, "image/png": view.png}
+
+
+def _square_at(image):
+    """(row, col) of the top-left corner of the one SQUARE_SIZE block of `image` whose values
+    are all equal (the square of class 1 on noise), or None when there is no such block or more
+    than one: then the square is not located."""
+    k = SQUARE_SIZE
+    rows, cols = image.shape
+    found = [
+        (r, c)
+        for r in range(rows - k + 1)
+        for c in range(cols - k + 1)
+        if np.ptp(image[r : r + k, c : c + k]) == 0
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _check_corners(corners, n, shape):
+    """`corners` as an int array (n, 2): a square's top-left corner, or (-1, -1) for none."""
+    c = np.asarray(corners)
+    if c.shape != (n, 2) or not np.issubdtype(c.dtype, np.integer):
+        raise ValueError(
+            f"corners must be an int array of shape ({n}, 2) (make_dataset's corners), "
+            f"got {c.dtype} {c.shape}"
+        )
+    limit = np.array(shape) - SQUARE_SIZE
+    none = (c == -1).all(axis=1)
+    inside = ((c >= 0) & (c <= limit)).all(axis=1)
+    if not np.all(none | inside):
+        raise ValueError(
+            f"corners must hold (-1, -1) or a corner in 0..{limit[0]} x 0..{limit[1]}, "
+            f"got {c[~(none | inside)][0].tolist()}"
+        )
+    return c
+
+
+def _gallery_alt(X, y, proba, corners, digits):
+    """The text alternative of a gallery: what it shows, then each image in reading order."""
+    n, rows, cols = X.shape
+    lo, hi = limits(X, "value")
+    k = SQUARE_SIZE
+    words = [
+        f"{n} image{'s' if n > 1 else ''} of {rows}x{cols} pixels, shaded from light "
+        f"({fmt(lo, 2)}) to dark blue ({fmt(hi, 2)}); a square is a {k}x{k} block of one "
+        f"value; rows and columns count from 0."
+    ]
+    for i in range(n):
+        parts = [] if y is None else [f"class {int(y[i])}"]
+        if corners is not None:
+            at = None if corners[i][0] < 0 else tuple(int(v) for v in corners[i])
+        else:
+            at = _square_at(X[i])
+        if at is not None:
+            r, c = at
+            parts.append(f"square at rows {r}-{r + k - 1}, columns {c}-{c + k - 1}")
+        elif y is not None and y[i] == 1:
+            parts.append("square not located")
+        elif y is None and corners is None:
+            parts.append("no square found")
+        if proba is not None:
+            parts.append(f"P(1)={fmt(proba[i], digits)}")
+        words.append(f"Image {i + 1}: {', '.join(parts) or 'no square'}.")
+    return " ".join(words)
+
+
+def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2, corners=None):
     """A gallery of the images X, shape (n, rows, cols) or (rows, cols), on one shared colour
-    scale, titled ``y=1`` and/or ``P(1)=0.97``; returns the matplotlib Figure.
+    scale, titled ``y=1`` and/or ``P(1)=0.97``; returns the matplotlib Figure (a
+    :class:`Gallery`, shown with a text alternative generated from the data: each image's
+    class, its square's place and P(1)).
+
+    corners: int (n, 2), the top-left corner of each image's square, (-1, -1) for none (as
+    ``make_dataset(..., return_corners=True)`` gives them). Without it the square is found as
+    the one 3x3 block of equal values, and said "not located" in a class-1 image without one.
 
     The figure is closed in pyplot, so a notebook shows it once: when it is a cell's value.
     """
@@ -648,6 +805,8 @@ def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2):
         proba = _as_array(proba, "proba", (0, 1)).reshape(-1)
         if proba.shape != (n,) or np.any((proba < 0) | (proba > 1)):
             raise ValueError(f"proba must hold {n} probabilities in [0, 1], got {proba}")
+    if corners is not None:
+        corners = _check_corners(corners, n, X.shape[1:])
     if isinstance(ncols, (bool, np.bool_)) or not isinstance(ncols, (int, np.integer)):
         raise TypeError(f"ncols must be an int >= 1, got {type(ncols).__name__}")
     if ncols < 1:
@@ -659,7 +818,11 @@ def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2):
     ncols = min(int(ncols), n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(ncols * size, nrows * (size + 0.35)), squeeze=False
+        nrows,
+        ncols,
+        figsize=(ncols * size, nrows * (size + 0.35)),
+        squeeze=False,
+        FigureClass=Gallery,
     )
     lo, hi = limits(X, "value")
     for k, ax in enumerate(axes.flat):
@@ -671,6 +834,7 @@ def plot_images(X, y=None, proba=None, ncols=8, size=1.3, digits=2):
         title += [] if proba is None else [f"P(1)={fmt(proba[k], digits)}"]
         ax.set_title("  ".join(title), fontsize=9)
     fig.tight_layout()
+    fig.alt = _gallery_alt(X, y, proba, corners, digits)
     plt.close(fig)
     return fig
 
@@ -689,8 +853,6 @@ def show_figure(fig, alt, dpi=80):
     in HTML (what a screen reader says), and the view's text form (what nbval compares, and
     what a plain-text front end prints). The PNG form serves the print edition.
     """
-    from matplotlib.figure import Figure
-
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     if not isinstance(alt, str) or not alt.strip():
@@ -700,5 +862,10 @@ def show_figure(fig, alt, dpi=80):
     plt.close(fig)
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     alt = " ".join(alt.split())
-    html_form = f'<img src="{src}" alt="{html.escape(alt)}" style="max-width:100%;height:auto">'
+    # class "dark-light": the book's theme then leaves the image as drawn in its dark mode,
+    # rather than dimming it (which would take the numbers on the cells below 4.5:1)
+    html_form = (
+        f'<img src="{src}" alt="{html.escape(alt)}" class="dark-light" '
+        f'style="max-width:100%;height:auto">'
+    )
     return View(f"[figure] {alt}", html_form, png=png)

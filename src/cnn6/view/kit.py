@@ -1,10 +1,13 @@
 """The presentation kit that display, animation and widgets share.
 
-- :data:`SCALES`, :data:`CMAPS`: the two colour scales ("value": light to dark blue; "grad":
+- :data:`SCALES`, :data:`CMAPS`: the two colour scales ("value": light to mid blue; "grad":
   blue, white at zero, red), as stops for the HTML cells and as matplotlib colour maps;
 - :func:`check_digits`: the one check of a number of decimals;
 - :func:`limits`: the (lo, hi) of a colour scale; :func:`colour`: a value's cell colour and
-  the colour of the text printed on it;
+  the colour of the text printed on it (:func:`text_on`: black or white, whichever contrasts
+  more);
+- :func:`luminance`, :func:`contrast`: the WCAG 2.1 relative luminance and contrast ratio, the
+  one formula every view's colours are checked with (text needs 4.5:1, :data:`MIN_CONTRAST`);
 - :func:`winners`: the max-pool's winners as a boolean mask of its input;
 - :class:`View`: a finished view, a fixed text form (what nbval compares) and, optionally,
   HTML, Markdown and a PNG.
@@ -23,34 +26,46 @@ from matplotlib.colors import LinearSegmentedColormap
 from .. import validation as check
 
 __all__ = [
+    "BLACK",
     "CMAPS",
     "INK",
     "KINDS",
     "MAX_DIGITS",
+    "MIN_CONTRAST",
     "OUTLINE",
     "SCALES",
     "View",
+    "WHITE",
     "check_digits",
     "colour",
+    "contrast",
     "limits",
+    "luminance",
     "real",
+    "text_on",
     "winners",
 ]
 
-INK = "#1f2328"  # text, and the outline of a window in the animations
+INK = "#1f2328"  # text on the light cards, and the outline of a window in the animations
+BLACK, WHITE = "#000000", "#ffffff"  # the text printed on a coloured cell
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA, normal text: (L_light + 0.05) / (L_dark + 0.05) >= 4.5
 OUTLINE = "#f08c00"  # highlighted cells
 
 KINDS = ("value", "grad")
 # Colour scales as (position, colour) stops. The same stops colour the HTML cells and the figures:
-# "value" is sequential (light to dark blue), "grad" diverges around zero (blue, white, red).
+# "value" is sequential (light to mid blue), "grad" diverges around zero (blue, white, red).
+# Every fill is light enough for black text at 5:1 or more, for normal colour vision and under
+# simulated deuteranopia and protanopia, which darken reds and shift blues; darker fills would
+# need white text somewhere, and the switch point reads below 4.5:1 for those readers
+# (tests/test_colours.py measures both).
 SCALES = {
-    "value": ((0.0, "#f7fbff"), (0.5, "#6baed6"), (1.0, "#08306b")),
+    "value": ((0.0, "#f7fbff"), (0.5, "#9ecae1"), (1.0, "#3a86c8")),
     "grad": (
-        (0.0, "#2166ac"),
+        (0.0, "#3a86c0"),
         (0.25, "#92c5de"),
         (0.5, "#ffffff"),
         (0.75, "#f4a582"),
-        (1.0, "#b2182b"),
+        (1.0, "#e56b52"),
     ),
 }
 CMAPS = {
@@ -116,18 +131,42 @@ def _at(t, kind):
     return stops[-1][1]
 
 
+def luminance(rgb):
+    """The WCAG 2.1 relative luminance of the colour `rgb` ('#rrggbb'), from 0 (black) to 1."""
+    if not (isinstance(rgb, str) and len(rgb) == 7 and rgb[0] == "#"):
+        raise ValueError(f"rgb must be a colour '#rrggbb', got {rgb!r}")
+    try:
+        channels = [int(rgb[k : k + 2], 16) / 255 for k in (1, 3, 5)]
+    except ValueError:
+        raise ValueError(f"rgb must be a colour '#rrggbb', got {rgb!r}") from None
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b):
+    """The WCAG 2.1 contrast ratio of the colours `a` and `b` ('#rrggbb'), from 1 to 21:
+    (L1 + 0.05) / (L2 + 0.05), L1 the lighter one's luminance. Text needs 4.5 (AA)."""
+    la, lb = luminance(a), luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
 def colour(value, lims, kind):
     """(background, text colour) of the cell of `value` on the scale `kind` with limits `lims`.
 
-    Values outside the limits take the colour of the nearest end. The text is white on dark
-    cells and ink on light ones (relative luminance of the background below 0.408: white).
+    Values outside the limits take the colour of the nearest end. The text is black or white,
+    whichever contrasts more with the background (white below the luminance
+    sqrt(1.05 * 0.05) - 0.05 = 0.179, where both give 4.58:1), so any fill reads at 4.58:1 or
+    more (:data:`MIN_CONTRAST` is 4.5); the fills of :data:`SCALES` all take black.
     """
     lo, hi = lims
     background = _at(min(max((value - lo) / (hi - lo), 0.0), 1.0), kind)
-    lin = [int(background[k : k + 2], 16) / 255 for k in (1, 3, 5)]
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in lin]
-    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-    return background, "#ffffff" if luminance < 0.408 else INK
+    return background, text_on(background)
+
+
+def text_on(background):
+    """The colour of text on `background` ('#rrggbb'): black or white, whichever contrasts more
+    (4.58:1 at worst, at the luminance sqrt(1.05 * 0.05) - 0.05 where the two are equal)."""
+    return WHITE if contrast(background, WHITE) > contrast(background, BLACK) else BLACK
 
 
 def winners(pool_idx, shape):
