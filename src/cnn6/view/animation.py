@@ -104,7 +104,8 @@ border-radius:.375rem;background:transparent;color:inherit;font:inherit;cursor:p
 
 # Starts every player of the page not started yet (its own block through currentScript, even
 # before the block is in the document). Plays only when asked, stops at the last frame and on
-# any other click or key inside the player; while playing the live region is quiet.
+# any other click or key inside the player (Enter and Space on Play toggle it through its
+# click); while playing, the live region is quiet.
 _JS = """\
 (function () {
   "use strict";
@@ -176,7 +177,8 @@ _JS = """\
       show(Number(slider.value) - 1);
     });
     host.addEventListener("keydown", function (event) {
-      if (event.target !== play) stop();
+      var toggles = event.target === play && (event.key === "Enter" || event.key === " ");
+      if (!toggles) stop();
     });
     host.addEventListener("pointerdown", function (event) {
       if (!play.contains(event.target)) stop();
