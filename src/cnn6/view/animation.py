@@ -85,7 +85,7 @@ _BUTTONS = (
 _CSS = """\
 .cnn6-player{margin:.5rem 0 1rem}
 .cnn6-player figure{margin:0}
-.cnn6-player figcaption{color:inherit;font-size:inherit;text-align:left}
+.cnn6-player figcaption{margin:0;color:inherit;font:inherit;text-align:left}
 .cnn6-player img.cnn6-player-frame{display:block;max-width:100%;height:auto;background:#fff}
 .cnn6-player-controls{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem;margin:.5rem 0}
 .cnn6-player button{display:inline-flex;align-items:center;justify-content:center;\
