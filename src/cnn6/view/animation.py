@@ -9,10 +9,10 @@
 
 Each returns a :class:`JSAnimation` with three forms:
 
-- HTML: a small player of the project's own. Every frame is drawn with
-  matplotlib and saved as a palette PNG; the frames, one alternative text and one description
-  per frame are inlined in one self-contained block (no request to another site, no id that
-  changes between runs). Its buttons and frame slider work with the keyboard, nothing moves
+- HTML: a small player of the project's own. Every frame is drawn with matplotlib and saved
+  as a palette PNG; the frames, one alternative text and one description per frame are
+  inlined in one self-contained block (no request to another site, no id that changes
+  between runs). Its buttons and frame slider work with the keyboard, nothing moves
   until the reader asks, and each frame's description (which window, which value) is shown
   beside the image in a live region. Where scripts do not run (an untrusted notebook, a
   notebook viewer), the block shows the first frame, its description, a note and the list of
