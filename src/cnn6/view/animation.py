@@ -366,6 +366,14 @@ def _box(ax, span, edge=_WINDOW):
     )
 
 
+def _wipe(ax):
+    """Remove what the previous frame drew on `ax` (its title too), keeping its ticks: the
+    same picture as ``ax.clear()`` for frames drawn in order, in two thirds of the time."""
+    for artist in [*ax.images, *ax.texts, *ax.lines, *ax.patches, *ax.collections]:
+        artist.remove()
+    ax.set_title("")
+
+
 def _pixels_mask(shape, pixels):
     """A boolean mask of `shape` with the flat row-major `pixels` set."""
     mask = np.zeros(shape, dtype=bool)
@@ -434,7 +442,7 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
 
     def draw(frame):
         for ax in axes:
-            ax.clear()
+            _wipe(ax)
         final = frame >= n
         window = None if final else _pixels_mask(x.shape, idx[frame])
         plot_matrix(axes[0], x, "x", digits=digits, highlight=window)
@@ -535,7 +543,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
 
     def draw(frame):
         for ax in axes:
-            ax.clear()
+            _wipe(ax)
         final = frame >= n
         window = None if final else _pixels_mask(x.shape, idx[frame])
         plot_matrix(axes[0], x, "x", digits=digits, highlight=window)
@@ -651,7 +659,7 @@ def animate_maxpool(a1, da2=None, *, digits=2, interval=1200, dpi=72):
 
     def draw(frame):
         for ax in axes:
-            ax.clear()
+            _wipe(ax)
         final = frame >= n
         done = n if final else frame + 1
         won = winners(pool_idx.ravel()[:done], a1.shape)  # windows go in row-major order
