@@ -12,7 +12,7 @@ contents) is opened, and must have:
 - every equation typeset by MathJax (each ``.math`` node holds an ``mjx-container``, no
   ``mjx-merror``, no ``$``/``\\(`` left in the prose);
 - each exercise solution hidden until its toggle is clicked, and shown after;
-- each animation (``to_jshtml``) advancing when its Play button is clicked;
+- each animation player advancing when its Play button is clicked;
 - each widget rendered from its stored state (no blank, no "Error displaying widget"), and
   each explorer's output showing its matrices.
 
@@ -259,7 +259,7 @@ JS_MATH = r"""async () => {
   const article = document.querySelector('article') || document.body;
   const copy = article.cloneNode(true);
   copy.querySelectorAll('pre, code, script, style, mjx-container, .math, .cell_output, '
-                        + '.output, .highlight, .jupyter-widgets, .animation')
+                        + '.output, .highlight, .jupyter-widgets, .cnn6-player')
       .forEach(e => e.remove());
   const left = copy.textContent.match(/\$\$|\\\(|\\\[|\$[^\s$][^$\n]{0,200}\$/);
   if (left) problems.push(`math not typeset in the text: ${left[0].slice(0, 80)}`);
@@ -320,24 +320,25 @@ def check_solutions(page) -> tuple[int, list[str]]:
 
 
 def check_animations(page) -> tuple[int, list[str]]:
-    """Each to_jshtml animation advances (frame and image) when Play is clicked."""
+    """Each animation player (cnn6.view.animation) shows its first frame and its controls,
+    and advances (frame index, image and description) when its Play button is pressed."""
     problems = []
-    animations = page.locator("div.animation")
+    animations = page.locator("div.cnn6-player")
     count = animations.count()
     for k in range(count):
         anim = animations.nth(k)
         anim.scroll_into_view_if_needed()
-        img = anim.locator("img").first
-        slider = anim.locator("input.anim-slider").first
-        try:
-            page.wait_for_function(
-                "e => e.getAttribute('src')", arg=img.element_handle(), timeout=10_000
-            )
-        except Exception:
+        img = anim.locator("img.cnn6-player-frame").first
+        step = anim.locator(".cnn6-player-step").first
+        slider = anim.locator("input[type=range]")
+        if not (img.get_attribute("src") or "").startswith("data:image/png"):
             problems.append(f"animation {k} shows no frame")
             continue
-        src0, frame0 = img.get_attribute("src"), slider.input_value()
-        anim.locator('button[title="Play"]').click()
+        if slider.count() != 1 or anim.get_by_role("button").count() != 5:
+            problems.append(f"animation {k}: its controls are missing (did its script run?)")
+            continue
+        src0, frame0, step0 = img.get_attribute("src"), slider.input_value(), step.inner_text()
+        anim.get_by_role("button", name="Play").click()
         try:
             page.wait_for_function(
                 "([s, v]) => s.value !== v", arg=[slider.element_handle(), frame0], timeout=10_000
@@ -345,10 +346,10 @@ def check_animations(page) -> tuple[int, list[str]]:
         except Exception:
             problems.append(f"animation {k} does not advance when played")
         else:
-            if img.get_attribute("src") == src0:
-                problems.append(f"animation {k}: the frame index moves, the image does not")
-        anim.locator('button[title="Pause"]').click()
-        if not anim.locator("button svg").count():
+            if img.get_attribute("src") == src0 or step.inner_text() == step0:
+                problems.append(f"animation {k}: the frame index moves, the image or text does not")
+        anim.get_by_role("button", name="Pause").click()
+        if anim.locator("button svg").count() != 5:
             problems.append(f"animation {k}: its buttons have no icons")
     return count, problems
 
