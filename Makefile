@@ -23,6 +23,8 @@ venv: $(STAMP)
 # Browser assets the static book serves itself (MathJax, RequireJS, the widgets' HTML manager):
 # installed from npm as pinned by package-lock.json, then the files the pages load are copied
 # into _vendor/ (listed in html_static_path in _config.yml). Nothing is fetched at read time.
+# axe-core (the accessibility tests' engine) is installed with them but stays in node_modules/,
+# where tests/accessibility.py reads it: it is not part of the book.
 VENDOR := _vendor
 NPM    ?= npm
 vendor: $(VENDOR)/.installed

@@ -20,6 +20,10 @@ that order). This extension, through Sphinx's public API only:
 - drops the second copy of an inline script that the stock build adds twice to every page
   (sphinx-thebe's configuration: a console error, "Identifier 'THEBE_JS_URL' has already been
   declared");
+- names the toggle of a hidden cell input or output by its visible text ("Show code cell
+  output"): myst-nb's ``<summary aria-label="Toggle hidden content">`` hid that text from the
+  accessible name (WCAG 2.5.3, axe's label-content-name-mismatch); its HTML visitor is replaced
+  through ``app.add_node(..., override=True)``, once every extension is set up;
 - after the build, fails it if any page loads a script, style sheet, font or image from another
   site (a check, so that a new theme version or a new output cannot slip one in).
 """
@@ -27,6 +31,7 @@ that order). This extension, through Sphinx's public API only:
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +147,26 @@ def _no_remote_assets(app: Any, exception: Exception | None) -> None:
         )
 
 
+def _visit_hidden_cell(self: Any, node: Any) -> None:
+    """myst-nb's HideCodeCellNode, as myst-nb writes it, but with no aria-label on <summary>:
+    the name of the toggle is then its text on view (only one of the two prompts is shown)."""
+    classes = " ".join(node["classes"])
+    self.body.append(f'<details class="admonition hide {classes}">\n<summary>\n')
+    self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
+    self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n')
+    self.body.append("</summary>\n")
+
+
+def _depart_hidden_cell(self: Any, node: Any) -> None:
+    self.body.append("</details>\n")
+
+
+def _name_hidden_cell_toggles(app: Any) -> None:
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    app.add_node(HideCodeCellNode, override=True, html=(_visit_hidden_cell, _depart_hidden_cell))
+
+
 def _add_static_path(app: Any, config: Any) -> None:
     config.html_static_path.append(str(STATIC))
 
@@ -150,6 +175,7 @@ def setup(app: Any) -> dict:
     app.connect("config-inited", _add_static_path)
     app.add_css_file("cnn6.css")
     app.connect("builder-inited", _check_vendor)
+    app.connect("builder-inited", _name_hidden_cell_toggles)
     app.add_js_file(None, body=MATHJAX2_SHIM, priority=510)
     # Late, so that every other extension has added its scripts to the page.
     app.connect("html-page-context", _configure_widgets, priority=800)
