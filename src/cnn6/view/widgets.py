@@ -311,9 +311,8 @@ def _dense_controls(weights, fc_bias):
         for k in range(4)
     }
     c["fc_bias"] = _number(float(fc_bias), "bias b_f", step=0.1, label_width=60, width=140)
-    row = w.HBox(
-        [w.HTML("dense weights w&nbsp;"), *c.values()],
-        layout=w.Layout(align_items="center"),
+    row = w.VBox(
+        [w.HTML("dense layer: weights w, bias b_f"), w.HBox(list(c.values()))],
     )
     return c, [row]
 
@@ -514,11 +513,11 @@ def explore_network(
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
     cd, drows = _dense_controls(params.weights, params.fc_bias)
     extra = {
-        "y": _choice([("0 (no square)", 0), ("1 (square)", 1)], y, "label y"),
+        "y": _choice([("0 (no square)", 0), ("1 (square)", 1)], y, "label y", width=280),
         "activation": _choice(_ACTIVATIONS, activation, "activation"),
         "lr": _number(lr, "learning rate η", 0.01, 5.0, 0.01),
     }
-    krows[0].children[1].children += (extra["activation"], extra["lr"])
+    krows[0].children[1].children += (extra["activation"], extra["lr"], extra["y"])
     c["square"].observe(lambda ch: setattr(extra["y"], "value", int(ch["new"])), names="value")
 
     def compute(v):
@@ -538,7 +537,9 @@ def explore_network(
                 Matrix(after.weights, "new w", digits=digits),
                 Matrix(after.fc_bias, "new b_f", digits=digits),
             ],
-            "gradient descent: θ ← θ − η · dL/dθ (K − η dK, b_c − η db_c, w − η dw, b_f − η db_f)",
+            # (a caption: no symbols, the view's HTML sets captions in capitals)
+            "one step of gradient descent: each parameter minus the learning rate times its"
+            " gradient",
         )
         trace = show_trace(t, g, digits=digits)
         return Stack([*trace.rows, step])
@@ -546,7 +547,7 @@ def explore_network(
     return Explorer(
         "The whole network: forward, loss, backward, one step",
         {**c, **ck, **cd, **extra},
-        rows + krows + drows + [extra["y"]],
+        rows + krows + drows,
         compute,
     )
 
@@ -678,7 +679,7 @@ def _training_view(v, history, params, test_acc, n_test, digits):
             Matrix(params.weights, "w", digits=digits),
             Matrix(params.fc_bias, "b_f", digits=digits),
         ],
-        f"after {len(history.loss)} epochs ({v['optimizer']}, η {fmt(v['lr'], 3)}, "
+        f"after {len(history.loss)} epochs ({v['optimizer']}, learning rate {fmt(v['lr'], 3)}, "
         f"{v['n']} images, seed {v['seed']}): training loss {fmt(history.loss[-1], digits)}, "
         f"training accuracy {fmt(history.accuracy[-1], 3)}, "
         f"test accuracy {fmt(test_acc, 3)} on {n_test} new images",
