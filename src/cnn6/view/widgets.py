@@ -218,7 +218,7 @@ class Explorer(w.VBox):
         start = time.perf_counter()
         try:
             view = self._compute(self.values())
-        except (ValueError, TypeError) as err:  # shown, not raised: a slider cannot be undone
+        except (ValueError, TypeError) as err:  # shown, not raised: the reader sees why
             view = _message(str(err))
         self.view = view
         data = {"text/plain": repr(view)}
