@@ -354,7 +354,7 @@ def lab_results(request, browser, lab, plain_export):
         context.close()
     print(f"\nJupyterLab: {len(results)} notebooks in {time.monotonic() - start:.0f} s")
     for name, seen in results.items():
-        print(f"  {name:<28} opened, run and saved in {seen['seconds']:5.1f} s")
+        print(f"  {name:<28} opened and run in {seen['seconds']:5.1f} s")
     return results
 
 
