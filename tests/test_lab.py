@@ -7,8 +7,8 @@ repository is never touched), its settings in a temporary folder (notebook windo
 that every cell is in the page; the notebook's kernel started without asking, as the
 "Always start the preferred kernel" box of JupyterLab's dialog does; no news or update
 checks). Debian's chromium loads JupyterLab once, in one page, and opens every chapter of
-``_toc.yml`` in it as a tab (two at a time, each with its own fresh kernel: one per core; the
-longest chapter first) and, as a person would, clicks Edit → Clear Outputs of All Cells, then
+``_toc.yml`` in it as a tab (three at a time, each with its own fresh kernel; the longest chapter
+first) and, as a person would, clicks Edit → Clear Outputs of All Cells, then
 Run → Run All Cells, waits for every cell to run and the kernel to be idle, then File → Save
 Notebook; then shuts the kernel down and closes the tab. Required, per chapter:
 
@@ -53,7 +53,10 @@ pytestmark = pytest.mark.browser  # a JupyterLab server, driven in chromium
 
 SHOTS = ROOT / "_build" / "screenshots" / "lab"
 NOTEBOOKS = [Path(p).name + ".ipynb" for p in toc_pages() if (ROOT / f"{p}.ipynb").is_file()]
-PARALLEL = 2  # chapters (kernels) running at once: one per core
+# Chapters (kernels) running at once: the longest holds one core; the short ones spend part of
+# their time starting a kernel and waiting on the page, so two of them share the other core
+# (measured: 209 s against 225 s with two at a time, on this 2-core machine under load).
+PARALLEL = 3
 RUN_TIMEOUT = 900  # seconds for one chapter's Run All, on a loaded machine
 # Started first: its Run All is the longest (twenty training runs), so the other kernel works
 # through the short chapters meanwhile instead of waiting for it at the end.
