@@ -198,6 +198,80 @@ def test_views_use_the_books_symbols():
     assert "b_c (scalar)" in texts[2] and "b_f (scalar)" in texts[2]
 
 
+def test_explorer_keeps_the_parameters_it_is_given():
+    """A trained network's parameters (b_c far below the running example's) start the
+    controls as they are, not clipped to a range."""
+    trained = cnn6.Params(np.full((3, 3), 0.7), -4.6, np.full(4, 4.0), -5.2)
+    ex = widgets.explore_network(params=trained)
+    assert ex.controls["conv_bias"].value == -4.6 and ex.controls["fc_bias"].value == -5.2
+    assert widgets.explore_convolution(params=trained).controls["conv_bias"].value == -4.6
+
+
+def test_a_control_redraws_every_matrix():
+    ex = widgets.explore_network()
+    first = repr(ex)
+    ex.controls["K00"].value = 0.25
+    kernel = PARAMS.kernel.copy()
+    kernel[0, 0] = 0.25
+    params = cnn6.Params(kernel, PARAMS.conv_bias, PARAMS.weights, PARAMS.fc_bias)
+    trace = cnn6.forward(params, X, Y)
+    assert repr(ex) != first
+    assert fmt(trace.loss, 3) in repr(ex)
+    ex.controls["square"].value = False  # the label follows the square
+    assert ex.controls["y"].value == 0
+    assert "y = 0" in repr(ex)
+    ex.controls["activation"].value = "elu"
+    assert "ELU" in repr(ex)
+
+
+def test_a_control_out_of_range_shows_a_message():
+    ex = widgets.explore_data()
+    ex.controls["low"].value = 1.0
+    assert "lowest value < highest value" in repr(ex)
+    ex.controls["low"].value = 0.0
+    assert "x (6×6)" in repr(ex)
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "error", "name"),
+    [
+        (widgets.explore_network, {"params": "K"}, TypeError, "params"),
+        (widgets.explore_network, {"y": 2}, ValueError, "y"),
+        (widgets.explore_network, {"activation": "tanh"}, ValueError, "activation"),
+        (widgets.explore_network, {"lr": 0.0}, ValueError, "lr"),
+        (widgets.explore_network, {"digits": -1}, ValueError, "digits"),
+        (widgets.explore_convolution, {"low": 2.0}, ValueError, "high"),
+        (widgets.explore_maxpool, {"activation": None}, TypeError, "activation"),
+        (widgets.explore_training, {"n": 5}, ValueError, "n"),
+        (widgets.explore_training, {"lr": 2.0}, ValueError, "lr"),
+        (widgets.explore_training, {"epochs": 1000}, ValueError, "epochs"),
+        (widgets.explore_training, {"optimizer": "rmsprop"}, ValueError, "optimizer"),
+        (widgets.explore_training, {"seed": 21}, ValueError, "seed"),
+        (widgets.explore_training, {"n_test": 0}, ValueError, "n_test"),
+    ],
+)
+def test_explorer_arguments_are_checked(make, kwargs, error, name):
+    with pytest.raises(error, match=name):
+        make(**kwargs)
+
+
+def test_training_explorer_trains_on_click():
+    ex = widgets.explore_training(n=60, epochs=5, seed=1, n_test=100)
+    data = _html(ex)
+    png = base64.b64decode(re.search(r'base64,([A-Za-z0-9+/=]+)"', data["text/html"]).group(1))
+    assert png.startswith(b"\x89PNG")
+    alt = re.search(r'<img alt="([^"]+)"', data["text/html"]).group(1)
+    assert alt.startswith("Loss and accuracy per epoch, 5 epochs: training loss from") and (
+        "test accuracy from" in alt
+    ), alt
+    assert "after 5 epochs" in repr(ex) and "test accuracy" in repr(ex)
+    first = repr(ex)
+    ex.controls["seed"].value = 2  # no training until the button is clicked
+    assert repr(ex) == first
+    ex.controls["train"].click()
+    assert repr(ex) != first
+
+
 # ---------------------------------------------------------------- the animations
 
 

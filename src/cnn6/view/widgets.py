@@ -293,9 +293,13 @@ def _kernel_controls(kernel, conv_bias):
         list(c.values()),
         layout=w.Layout(grid_template_columns="repeat(3, 128px)", grid_gap="2px"),
     )
-    c["conv_bias"] = _number(float(conv_bias), "bias b_c", -2.0, 2.0, 0.05)
+    # unbounded, like the weights: a trained b_c (about -4.6 in the training chapter) is kept
+    c["conv_bias"] = _number(float(conv_bias), "bias b_c", step=0.05)
     row = w.HBox(
-        [w.VBox([w.HTML("kernel K (type a weight, Enter)"), grid]), w.VBox([c["conv_bias"]])],
+        [
+            w.VBox([w.HTML("kernel K (type a weight, or step it with the arrow keys)"), grid]),
+            w.VBox([c["conv_bias"]]),
+        ],
         layout=w.Layout(align_items="flex-start"),
     )
     return c, [row]
