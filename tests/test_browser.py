@@ -25,7 +25,7 @@ again through ``file://`` URLs, with every other request blocked in the same way
 Independently of the chapters, a small fixture notebook (math, an exercise, the three
 animations and the network explorer) is executed with its widget state stored, built into a
 copy of the book and checked the same way, with the checks that depend on content made
-strict: sliders shown, the explorer's matrices shown, every animation advancing.
+strict: labelled controls shown, the explorer's matrices shown, every animation advancing.
 
 Chromium: ``/usr/bin/chromium`` (or ``$CNN6_CHROMIUM``); ``make test`` installs Debian's
 package when it is missing. Without it these tests fail, they never skip.
@@ -281,9 +281,15 @@ JS_WIDGETS = r"""() => {
   outputs.forEach((o, k) => {
     if (!o.querySelector('table, img')) problems.push(`explorer output ${k} is blank`);
   });
-  const sliders = document.querySelectorAll('.widget-slider, .widget-hslider').length;
-  if (outputs.length && !sliders) problems.push('an explorer shows no slider');
-  return {views: views.length, problems, sliders,
+  // the explorers' controls: form fields, each named by its own label
+  const fields = Array.from(document.querySelectorAll(
+    '.jupyter-widgets input, .jupyter-widgets select'));
+  const controls = fields.filter(f => f.labels && f.labels.length
+    && f.labels[0].innerText.trim()).length;
+  if (fields.length > controls)
+    problems.push(`${fields.length - controls} controls without a label`);
+  if (outputs.length && !controls) problems.push('an explorer shows no control');
+  return {views: views.length, problems, controls,
           tables: outputs.reduce((n, o) => n + o.querySelectorAll('table').length, 0),
           text: outputs.map(o => o.innerText).join('\n')};
 }"""
@@ -388,7 +394,7 @@ def check_page(browser, base: str, path: str, shot: Path) -> dict:
         "solutions": n_solutions,
         "animations": n_animations,
         "widgets": widgets["views"],
-        "sliders": widgets["sliders"],
+        "controls": widgets["controls"],
         "tables": widgets["tables"],
         "widget_text": widgets["text"],
     }
@@ -547,8 +553,8 @@ def test_fixture_page(browser, fixture_site):
     assert result["solutions"] == 1
     assert result["animations"] == 3
     assert result["widgets"] == 2
-    # The explorer's sliders, and its initial view: every matrix of the trace, real numbers.
-    assert result["sliders"] >= 6
+    # The explorer's labelled controls, and its initial view: every matrix of the trace.
+    assert result["controls"] >= 6
     assert result["tables"] >= 20
     for name in (
         "x (6×6)",

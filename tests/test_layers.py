@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import TOLERANCE, away_from_zero, distinct_values, finite_diff, rel_error
+from helpers import TOLERANCE, away_from_zero, distinct_values, finite_diff, rel_error
 from numpy.testing import assert_allclose, assert_array_equal
 
 import cnn6

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import (
+from helpers import (
     TOLERANCE,
     finite_diff,
     naive_network,

@@ -5,7 +5,7 @@ whole network against cnn6.numerical_gradient and the naive loop network, the da
 generator's invariants for any arguments."""
 
 import numpy as np
-from conftest import (
+from helpers import (
     TOLERANCE,
     distinct_values,
     finite_diff,

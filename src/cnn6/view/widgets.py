@@ -5,13 +5,21 @@ One call per chapter, each returning an :class:`Explorer` (a VBox of controls ab
 
 - :func:`explore_data` (chapter 1): the square's place, the noise range, the square's value;
 - :func:`explore_convolution` (chapter 2): the same, plus the kernel's nine weights and the bias:
-  x ⋆ K + b = z1;
+  x ⋆ K + b_c = z1;
 - :func:`explore_maxpool` (chapter 4): z1 → a1 → a2, the winner of each window outlined;
 - :func:`explore_network` (chapters 7 to 11): everything above plus the dense layer, the label,
-  the activation and the learning rate; shows the whole forward pass, the loss, every delta,
-  every parameter gradient, and the loss after one step of gradient descent;
-- :func:`explore_training` (chapter 12): learning rate, epochs, optimizer, training-set size and
-  the square's contrast; a button trains a network and shows its loss and accuracy curves.
+  the activation and the learning rate η; shows the whole forward pass, the loss, every delta,
+  every parameter gradient, and the loss after one step of gradient descent. It starts at the
+  running example with η = :data:`cnn6.example.LEARNING_RATE`, the step of chapter 11;
+- :func:`explore_training` (the training chapter): learning rate, epochs, optimizer,
+  training-set size, the square's contrast and the seed; a button trains a network and shows
+  its loss and accuracy curves. It starts as the chapter's own training run.
+
+Every control is a native, labelled form field: a number box (``input type=number``: the
+arrow keys step it), a drop-down (``select``), a check box or a button, each with a visible
+label in the book's symbols (``K[0,1]``, ``bias b_c``, ``learning rate η``). Screen readers
+and the keyboard reach each of them, in JupyterLab and in the static book alike. (ipywidgets'
+sliders draw a ``role="slider"`` handle that no option of theirs can name, so none is used.)
 
 A redraw computes the forward and backward passes with the engine and writes the new view into
 the ``Output`` widget's state directly (``Output.outputs``), not through ``with output:``. So:
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 import math
 import time
@@ -51,6 +60,7 @@ from .. import (
     train,
 )
 from .. import validation as check
+from ..example import LEARNING_RATE
 from ..example import SEED as _EXAMPLE_SEED
 from .display import Matrix, Row, Stack, fmt, show_trace
 from .kit import View, check_digits, winners
@@ -69,10 +79,34 @@ NOISE_PATTERNS = 10
 _ACTIVATIONS = ("relu", "leaky_relu", "elu")
 
 
-def _slider_args(slider=True):
-    """Common arguments of the sliders (and, slider=False, drop-downs): a new Layout each."""
-    args = {"style": {"description_width": "110px"}, "layout": w.Layout(width="330px")}
-    return {"continuous_update": True, **args} if slider else args
+def _number(value, description, low=None, high=None, step=None, label_width=150, width=250):
+    """A labelled number box: ``description`` is its visible label and its accessible name;
+    the arrow keys step it by ``step``. Integers give an integer box; ``low``/``high`` bound it.
+    """
+    integer = isinstance(value, int) and not isinstance(value, bool)
+    kwargs = {
+        "value": value,
+        "description": description,
+        "style": {"description_width": f"{label_width}px"},
+        "layout": w.Layout(width=f"{width}px"),
+        "continuous_update": True,
+    }
+    if step is not None:
+        kwargs["step"] = step
+    if low is None:
+        return (w.IntText if integer else w.FloatText)(**kwargs)
+    return (w.BoundedIntText if integer else w.BoundedFloatText)(min=low, max=high, **kwargs)
+
+
+def _choice(options, value, description, label_width=150, width=250):
+    """A labelled drop-down (a ``select``: the arrow keys move through the options)."""
+    return w.Dropdown(
+        options=options,
+        value=value,
+        description=description,
+        style={"description_width": f"{label_width}px"},
+        layout=w.Layout(width=f"{width}px"),
+    )
 
 
 # ---------------------------------------------------------------- the input image
@@ -184,7 +218,7 @@ class Explorer(w.VBox):
         start = time.perf_counter()
         try:
             view = self._compute(self.values())
-        except (ValueError, TypeError) as err:  # shown, not raised: a slider cannot be undone
+        except (ValueError, TypeError) as err:  # shown, not raised: the reader sees why
             view = _message(str(err))
         self.view = view
         data = {"text/plain": repr(view)}
@@ -218,47 +252,22 @@ def _image_controls(s):
     c = {
         "square": w.Checkbox(
             value=s["square"],
-            description="square (class 1)",
+            description="square in the image (class 1)",
             indent=False,
-            layout=w.Layout(width="160px"),
+            layout=w.Layout(width="250px"),
         ),
-        "row": w.IntSlider(
-            value=s["row"], min=0, max=3, description="square row", **_slider_args()
-        ),
-        "col": w.IntSlider(
-            value=s["col"], min=0, max=3, description="square column", **_slider_args()
-        ),
-        "noise_range": w.FloatRangeSlider(
-            value=(s["low"], s["high"]),
-            min=-1.0,
-            max=2.0,
-            step=0.05,
-            description="noise low, high",
-            readout_format=".2f",
-            **_slider_args(),
-        ),
-        "square_value": w.FloatSlider(
-            value=s["square_value"],
-            min=-1.0,
-            max=2.0,
-            step=0.05,
-            description="square_value",
-            readout_format=".2f",
-            **_slider_args(),
-        ),
-        "noise": w.IntSlider(
-            value=s["noise"],
-            min=0,
-            max=NOISE_PATTERNS - 1,
-            description="noise pattern",
-            **_slider_args(),
-        ),
+        "row": _number(s["row"], "square's top row", 0, 3),
+        "col": _number(s["col"], "square's left column", 0, 3),
+        "low": _number(s["low"], "noise: lowest value", -1.0, 2.0, 0.05),
+        "high": _number(s["high"], "noise: highest value", -1.0, 2.0, 0.05),
+        "square_value": _number(s["square_value"], "square's value", -1.0, 2.0, 0.05),
+        "noise": _number(s["noise"], "noise pattern", 0, NOISE_PATTERNS - 1),
     }
     rows = [
         w.HBox(
             [
                 w.VBox([c["row"], c["col"], c["square"]]),
-                w.VBox([c["noise_range"], c["square_value"], c["noise"]]),
+                w.VBox([c["low"], c["high"], c["square_value"], c["noise"]]),
             ]
         )
     ]
@@ -266,32 +275,31 @@ def _image_controls(s):
 
 
 def _x_from(v):
-    low, high = v["noise_range"]
+    low, high = v["low"], v["high"]
     if not low < high:
-        raise ValueError(f"noise low, high: expected low < high, got {fmt(low, 2)}, {fmt(high, 2)}")
+        raise ValueError(
+            f"noise: expected lowest value < highest value, got {fmt(low, 2)}, {fmt(high, 2)}"
+        )
     return _image(v["row"], v["col"], low, high, v["square_value"], v["square"], v["noise"])
 
 
 def _kernel_controls(kernel, conv_bias):
-    boxes = [
-        w.FloatText(value=float(kernel.flat[k]), step=0.1, layout=w.Layout(width="72px"))
-        for k in range(9)
-    ]
+    c = {
+        f"K{i}{j}": _number(float(kernel[i, j]), f"K[{i},{j}]", step=0.1, label_width=44, width=124)
+        for i in range(3)
+        for j in range(3)
+    }
     grid = w.GridBox(
-        boxes, layout=w.Layout(grid_template_columns="repeat(3, 76px)", grid_gap="2px")
+        list(c.values()),
+        layout=w.Layout(grid_template_columns="repeat(3, 128px)", grid_gap="2px"),
     )
-    c = {f"K{k // 3}{k % 3}": box for k, box in enumerate(boxes)}
-    c["conv_bias"] = w.FloatSlider(
-        value=float(conv_bias),
-        min=-2.0,
-        max=2.0,
-        step=0.05,
-        description="conv_bias b",
-        readout_format=".2f",
-        **_slider_args(),
-    )
+    # unbounded, like the weights: a trained b_c (about -4.6 in the training chapter) is kept
+    c["conv_bias"] = _number(float(conv_bias), "bias b_c", step=0.05)
     row = w.HBox(
-        [w.VBox([w.HTML("kernel K (type a weight, Enter)"), grid]), w.VBox([c["conv_bias"]])],
+        [
+            w.VBox([w.HTML("kernel K (type a weight, or step it with the arrow keys)"), grid]),
+            w.VBox([c["conv_bias"]]),
+        ],
         layout=w.Layout(align_items="flex-start"),
     )
     return c, [row]
@@ -302,15 +310,13 @@ def _kernel_from(v):
 
 
 def _dense_controls(weights, fc_bias):
-    boxes = [
-        w.FloatText(value=float(weights[k]), step=0.1, layout=w.Layout(width="72px"))
+    c = {
+        f"w{k}": _number(float(weights[k]), f"w[{k}]", step=0.1, label_width=36, width=116)
         for k in range(4)
-    ]
-    c = {f"w{k}": box for k, box in enumerate(boxes)}
-    c["fc_bias"] = w.FloatText(value=float(fc_bias), step=0.1, layout=w.Layout(width="72px"))
-    row = w.HBox(
-        [w.HTML("dense weights w&nbsp;"), *boxes, w.HTML("&nbsp; fc_bias&nbsp;"), c["fc_bias"]],
-        layout=w.Layout(align_items="center"),
+    }
+    c["fc_bias"] = _number(float(fc_bias), "bias b_f", step=0.1, label_width=60, width=140)
+    row = w.VBox(
+        [w.HTML("dense layer: weights w, bias b_f"), w.HBox(list(c.values()))],
     )
     return c, [row]
 
@@ -372,7 +378,7 @@ def explore_data(
         x = _x_from(v)
         label = 1 if v["square"] else 0
         where = f"square at row {v['row']}, column {v['col']}" if v["square"] else "no square"
-        low, high = v["noise_range"]
+        low, high = v["low"], v["high"]
         return Row(
             [Matrix(x, "x", digits=digits, highlight=_square_mask(v))],
             f"class {label} ({where}); noise Uniform({fmt(low, 2)}, {fmt(high, 2)}), "
@@ -396,9 +402,10 @@ def explore_convolution(
     noise=0,
     digits=2,
 ):
-    """Explorer of z1 = x ⋆ K + b: the image's controls (see :func:`explore_data`), the nine
-    kernel weights and the bias. params: a :class:`cnn6.Params` whose kernel and conv_bias
-    start the controls (default: the running example's). Returns an :class:`Explorer`.
+    """Explorer of z1 = x ⋆ K + b_c: the image's controls (see :func:`explore_data`), the nine
+    kernel weights K[i,j] and the bias b_c. params: a :class:`cnn6.Params` whose kernel and
+    conv_bias start the controls (default: the running example's). Returns an
+    :class:`Explorer`.
     """
     params = _check_params_arg(params)
     s = _image_settings(row, col, low, high, square_value, square, noise)
@@ -415,14 +422,14 @@ def explore_convolution(
                 "⋆",
                 Matrix(kernel, "K", digits=digits),
                 "+",
-                Matrix(b, "b", digits=digits),
+                Matrix(b, "b_c", digits=digits),
                 "=",
                 Matrix(z1, "z1", digits=digits),
             ],
-            "z1 = x ⋆ K + b",
+            "z1 = x ⋆ K + b_c",
         )
 
-    return Explorer("Convolution: z1 = x ⋆ K + b", {**c, **ck}, rows + krows, compute)
+    return Explorer("Convolution: z1 = x ⋆ K + b_c", {**c, **ck}, rows + krows, compute)
 
 
 # ---------------------------------------------------------------- chapter 4: max-pool
@@ -449,12 +456,7 @@ def explore_maxpool(
     digits = check_digits(digits)
     c, rows = _image_controls(s)
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
-    ck["activation"] = w.Dropdown(
-        options=_ACTIVATIONS,
-        value=activation,
-        description="activation",
-        **_slider_args(slider=False),
-    )
+    ck["activation"] = _choice(_ACTIVATIONS, activation, "activation")
     krows[0].children[1].children += (ck["activation"],)
 
     def compute(v):
@@ -491,17 +493,19 @@ def explore_network(
     square=True,
     noise=0,
     activation="relu",
-    lr=0.5,
+    lr=LEARNING_RATE,
     digits=3,
 ):
     """Explorer of the whole network on one image: every matrix of the forward pass, the loss,
-    every delta of the backward pass, the four parameter gradients, and the loss after one step
-    of gradient descent with learning rate `lr`.
+    every delta of the backward pass, the four parameter gradients dK, db_c, dw, db_f, and the
+    loss after one step of gradient descent with learning rate η = `lr`.
 
-    Controls: the image's (see :func:`explore_data`), the kernel's nine weights, conv_bias, the
-    four dense weights, fc_bias, the label y, the activation, the learning rate.
-    params: start values (default: the running example's); y: 0 or 1 (default: 1 with the
-    square, 0 without). Returns an :class:`Explorer`.
+    Controls: the image's (see :func:`explore_data`), the kernel's nine weights K[i,j], the
+    bias b_c, the four dense weights w[k], the bias b_f, the label y, the activation, the
+    learning rate η. params: start values (default: the running example's); y: 0 or 1
+    (default: 1 with the square, 0 without); lr: default :data:`cnn6.example.LEARNING_RATE`,
+    the step chapter 11 takes (every max-pool window stays active after it). Returns an
+    :class:`Explorer`.
     """
     params = _check_params_arg(params)
     s = _image_settings(row, col, low, high, square_value, square, noise)
@@ -513,29 +517,11 @@ def explore_network(
     ck, krows = _kernel_controls(params.kernel, params.conv_bias)
     cd, drows = _dense_controls(params.weights, params.fc_bias)
     extra = {
-        "y": w.ToggleButtons(
-            options=[("y = 0", 0), ("y = 1", 1)],
-            value=y,
-            description="label",
-            style={"description_width": "50px", "button_width": "60px"},
-        ),
-        "activation": w.Dropdown(
-            options=_ACTIVATIONS,
-            value=activation,
-            description="activation",
-            **_slider_args(slider=False),
-        ),
-        "lr": w.FloatSlider(
-            value=lr,
-            min=0.01,
-            max=5.0,
-            step=0.01,
-            description="learning rate",
-            readout_format=".2f",
-            **_slider_args(),
-        ),
+        "y": _choice([("0 (no square)", 0), ("1 (square)", 1)], y, "label y", width=280),
+        "activation": _choice(_ACTIVATIONS, activation, "activation"),
+        "lr": _number(lr, "learning rate η", 0.01, 5.0, 0.01),
     }
-    krows[0].children[1].children += (extra["activation"], extra["lr"])
+    krows[0].children[1].children += (extra["activation"], extra["lr"], extra["y"])
     c["square"].observe(lambda ch: setattr(extra["y"], "value", int(ch["new"])), names="value")
 
     def compute(v):
@@ -547,15 +533,17 @@ def explore_network(
         step = Row(
             [
                 Matrix(t.loss, "loss before", digits=digits),
-                f"one step, lr = {fmt(v['lr'], 3)} →",
+                f"one step, η = {fmt(v['lr'], 3)} →",
                 Matrix(t_after.loss, "loss after", digits=digits),
                 "   ",
                 Matrix(after.kernel, "new K", digits=digits),
-                Matrix(after.conv_bias, "new b", digits=digits),
+                Matrix(after.conv_bias, "new b_c", digits=digits),
                 Matrix(after.weights, "new w", digits=digits),
-                Matrix(after.fc_bias, "new fc_bias", digits=digits),
+                Matrix(after.fc_bias, "new b_f", digits=digits),
             ],
-            "gradient descent: θ ← θ − lr · dL/dθ",
+            # (a caption: no symbols, the view's HTML sets captions in capitals)
+            "one step of gradient descent: each parameter minus the learning rate times its"
+            " gradient",
         )
         trace = show_trace(t, g, digits=digits)
         return Stack([*trace.rows, step])
@@ -563,7 +551,7 @@ def explore_network(
     return Explorer(
         "The whole network: forward, loss, backward, one step",
         {**c, **ck, **cd, **extra},
-        rows + krows + drows + [extra["y"]],
+        rows + krows + drows,
         compute,
     )
 
@@ -571,65 +559,69 @@ def explore_network(
 # ---------------------------------------------------------------- chapter 12: training
 
 
-def explore_training(
-    n=400, lr=0.02, epochs=30, optimizer="adam", square_value=1.0, seed=0, digits=3
-):
-    """Explorer of training: the learning rate, the number of epochs, the optimizer, the size of
-    the training set and the square's value (its contrast with the noise in [0, 1]). The button
-    trains a network from :func:`cnn6.init_params` with :func:`cnn6.train` and shows the loss
-    and accuracy curves, the learned kernel and the accuracy on 400 test images. The explorer
-    trains once when it is created, so its first view is a real run.
+def _train_default(name):
+    """A default of :func:`cnn6.train`, read from its signature (the explorer starts there)."""
+    return inspect.signature(train).parameters[name].default
 
-    seed: the seed of the data and of the training. Returns an :class:`Explorer`.
+
+_TRAIN_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def explore_training(
+    n=4000,
+    lr=None,
+    epochs=None,
+    optimizer=None,
+    square_value=1.0,
+    seed=0,
+    n_test=2000,
+    digits=3,
+):
+    """Explorer of training: the learning rate η, the number of epochs, the optimizer, the
+    size of the training set, the square's value (its contrast with the noise in [0, 1]) and
+    the seed. The button trains a network and shows the loss and accuracy curves, the learned
+    parameters and the accuracy on `n_test` test images. The explorer trains once when it is
+    created, so its first view is a real run.
+
+    Each run is the training chapter's, step for step: ``rng = np.random.default_rng(seed)``
+    draws `n` training images, then `n_test` test images, then the start
+    :func:`cnn6.init_params`, and :func:`cnn6.train` trains with the test set as validation.
+    lr, epochs, optimizer: default :func:`cnn6.train`'s own. So with every default the first
+    view is the chapter's training run (seed 0, 4,000 training and 2,000 test images, the
+    default recipe). Returns an :class:`Explorer`.
     """
     n = check.integer(n, "n", low=20)
     if n > 4000:
         raise ValueError(f"n: expected an integer from 20 to 4000, got {n}")
-    lr = check.real(lr, "lr", low=0.0, low_open=True)
+    lr = _train_default("lr") if lr is None else check.real(lr, "lr", low=0.0, low_open=True)
     if lr > 1.0:
         raise ValueError(f"lr: expected a learning rate in (0, 1], got {lr}")
-    epochs = check.integer(epochs, "epochs", low=5)
+    epochs = _train_default("epochs") if epochs is None else check.integer(epochs, "epochs", low=5)
     if epochs > 100:
         raise ValueError(f"epochs: expected an integer from 5 to 100, got {epochs}")
+    optimizer = _train_default("optimizer") if optimizer is None else optimizer
     if optimizer not in ("sgd", "momentum", "adam"):
         raise ValueError(f"optimizer: expected 'sgd', 'momentum' or 'adam', got {optimizer!r}")
     square_value = check.real(square_value, "square_value", low=0.0, high=2.0)
     seed = check.integer(seed, "seed", low=0)
+    if seed > 20:
+        raise ValueError(f"seed: expected an integer from 0 to 20, got {seed}")
+    n_test = check.integer(n_test, "n_test", low=1)
     digits = check_digits(digits)
+    rates = sorted({*_TRAIN_RATES, float(lr)})
     c = {
-        "lr": w.FloatLogSlider(
-            value=lr,
-            base=10,
-            min=-3,
-            max=0,
-            step=0.1,
-            description="learning rate",
-            readout_format=".3f",
-            **_slider_args(),
-        ),
-        "epochs": w.IntSlider(value=epochs, min=5, max=100, description="epochs", **_slider_args()),
-        "optimizer": w.Dropdown(
-            options=["sgd", "momentum", "adam"],
-            value=optimizer,
-            description="optimizer",
-            **_slider_args(slider=False),
-        ),
-        "n": w.IntSlider(
-            value=n, min=20, max=4000, step=20, description="training images", **_slider_args()
-        ),
-        "square_value": w.FloatSlider(
-            value=square_value,
-            min=0.0,
-            max=2.0,
-            step=0.05,
-            description="square_value",
-            readout_format=".2f",
-            **_slider_args(),
-        ),
-        "seed": w.IntSlider(value=seed, min=0, max=20, description="seed", **_slider_args()),
+        "lr": _choice([(fmt(r, 3), r) for r in rates], float(lr), "learning rate η"),
+        "epochs": _number(epochs, "epochs", 5, 100),
+        "optimizer": _choice(["sgd", "momentum", "adam"], optimizer, "optimizer"),
+        "n": _number(n, "training images", 20, 4000, 20),
+        "square_value": _number(square_value, "square's value", 0.0, 2.0, 0.05),
+        "seed": _number(seed, "seed", 0, 20),
     }
+    # White on a dark blue: 8:1 contrast (the "primary" style's lighter blue gives 3:1).
     button = w.Button(
-        description="train", button_style="primary", icon="", layout=w.Layout(width="120px")
+        description="train a network",
+        style={"button_color": "#1d4f91", "text_color": "white"},
+        layout=w.Layout(width="160px"),
     )
     c["train"] = button
     rows = [
@@ -645,28 +637,25 @@ def explore_training(
     def compute(v):
         rng = np.random.default_rng(v["seed"])
         X, y = make_dataset(v["n"], rng, square_value=v["square_value"])
-        X_test, y_test = make_dataset(400, rng, square_value=v["square_value"])
-        start = init_params(rng)
-        restart_epochs = 4 if v["epochs"] > 4 else 1
+        X_test, y_test = make_dataset(n_test, rng, square_value=v["square_value"])
         params, history = train(
-            start,
+            init_params(rng),
             X,
             y,
             rng=rng,
             lr=v["lr"],
             epochs=v["epochs"],
             optimizer=v["optimizer"],
-            restart_epochs=restart_epochs,
             validation=(X_test, y_test),
         )
         test_acc = accuracy(params, X_test, y_test)
-        return _training_view(v, history, params, test_acc, digits)
+        return _training_view(v, history, params, test_acc, n_test, digits)
 
     # Training takes seconds: only the button starts it (and the first view).
     return Explorer("Training", c, rows, compute, live=False)
 
 
-def _training_view(v, history, params, test_acc, digits):
+def _training_view(v, history, params, test_acc, n_test, digits):
     epochs = np.arange(1, len(history.loss) + 1)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.0, 2.8), dpi=80, facecolor="white")
     ax1.plot(epochs, history.loss, label="training", color="#2166ac")
@@ -690,17 +679,27 @@ def _training_view(v, history, params, test_acc, digits):
     summary = Row(
         [
             Matrix(params.kernel, "learned K", digits=digits),
-            Matrix(params.conv_bias, "b", digits=digits),
+            Matrix(params.conv_bias, "b_c", digits=digits),
             Matrix(params.weights, "w", digits=digits),
-            Matrix(params.fc_bias, "fc_bias", digits=digits),
+            Matrix(params.fc_bias, "b_f", digits=digits),
         ],
-        f"after {len(history.loss)} epochs ({v['optimizer']}, lr {fmt(v['lr'], 3)}, "
-        f"{v['n']} images): training loss {fmt(history.loss[-1], digits)}, "
+        f"after {len(history.loss)} epochs ({v['optimizer']}, learning rate {fmt(v['lr'], 3)}, "
+        f"{v['n']} images, seed {v['seed']}): training loss {fmt(history.loss[-1], digits)}, "
         f"training accuracy {fmt(history.accuracy[-1], 3)}, "
-        f"test accuracy {fmt(test_acc, 3)}",
+        f"test accuracy {fmt(test_acc, 3)} on {n_test} new images",
     )
+    alt = (
+        f"Loss and accuracy per epoch, {len(history.loss)} epochs: training loss from "
+        f"{fmt(history.loss[0], digits)} to {fmt(history.loss[-1], digits)}, training accuracy "
+        f"from {fmt(history.accuracy[0], 3)} to {fmt(history.accuracy[-1], 3)}"
+    )
+    if history.val_accuracy:
+        alt += (
+            f"; test accuracy from {fmt(history.val_accuracy[0], 3)} "
+            f"to {fmt(history.val_accuracy[-1], 3)}"
+        )
     img = (
-        f'<img alt="loss and accuracy per epoch" style="max-width:100%" '
+        f'<img alt="{html.escape(alt)}" style="max-width:100%" '
         f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
     )
     # The curves are inside the HTML (no separate PNG form: the output holds them once).
