@@ -314,14 +314,17 @@ def test_in_jupyterlab_untrusted_then_run(browser, lab, players):  # noqa: F811
             assert (out["images"], out["buttons"], out["sliders"], out["ready"]) == (1, 0, 0, 0)
             assert out["note"] and out["items"] == a.frames and a.steps[0] in out["text"]
 
-        page.wait_for_function(JS_KERNEL_IDLE, timeout=180_000)
+        id = page.evaluate("() => jupyterapp.shell.currentWidget.id")  # the notebook's panel
+        page.wait_for_function(JS_KERNEL_IDLE, arg=id, timeout=180_000)
         _menu(page, "Edit", "Clear Outputs of All Cells")
-        page.wait_for_function(f"() => ({JS_PROMPTS})().every(p => p === '[ ]:')")
+        page.wait_for_function(f"id => ({JS_PROMPTS})(id).every(p => p === '[ ]:')", arg=id)
         _menu(page, "Run", "Run All Cells")
         page.wait_for_function(
-            f"() => ({JS_PROMPTS})().every(p => /^\\[\\d+\\]:$/.test(p))", timeout=300_000
+            f"id => ({JS_PROMPTS})(id).every(p => /^\\[\\d+\\]:$/.test(p))",
+            arg=id,
+            timeout=300_000,
         )
-        page.wait_for_function(JS_KERNEL_IDLE, timeout=180_000)
+        page.wait_for_function(JS_KERNEL_IDLE, arg=id, timeout=180_000)
         ran = page.evaluate(JS_LAB)
         for out in ran:
             assert (out["images"], out["buttons"], out["sliders"], out["ready"]) == (1, 5, 1, 1)
