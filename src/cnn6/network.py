@@ -63,12 +63,18 @@ def _from_vector_args(cls, vector):
 
 @dataclass(frozen=True)
 class Params:
-    """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float."""
+    """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float.
+
+    Frozen: to change a value, make a new Params. The engine checks a Params the first time a
+    public function receives it, and trusts it from then on (its arrays are not to be changed
+    in place).
+    """
 
     kernel: np.ndarray
     conv_bias: float
     weights: np.ndarray
     fc_bias: float
+    _checked = False  # not a field: set on a Params that passed the checks (checked_params)
 
     def __repr__(self) -> str:
         k = np.array2string(self.kernel, precision=4, floatmode="fixed", separator=", ")
@@ -162,7 +168,10 @@ def checked_params(params, name="params") -> Params:
         raise TypeError(
             f"{name}: expected a cnn6.Params (see cnn6.init_params), got {type(params).__name__}"
         )
+    if params._checked:
+        return params  # checked before: trusted
     if _usual(params):
+        object.__setattr__(params, "_checked", True)  # (frozen: only this way)
         return params  # the same object, which backward recognises in its trace
     values = {}
     for field, shape in PARAM_SHAPES.items():
