@@ -76,6 +76,11 @@ class Params:
     fc_bias: float
     _checked = False  # not a field: set on a Params that passed the checks (checked_params)
 
+    def __init__(self, kernel, conv_bias, weights, fc_bias):
+        # frozen: the fields are set once, here, in the instance's dict (quicker than the four
+        # object.__setattr__ calls the dataclass would write)
+        self.__dict__.update(kernel=kernel, conv_bias=conv_bias, weights=weights, fc_bias=fc_bias)
+
     def __repr__(self) -> str:
         k = np.array2string(self.kernel, precision=4, floatmode="fixed", separator=", ")
         w = np.array2string(self.weights, precision=4, floatmode="fixed", separator=", ")
@@ -302,7 +307,7 @@ def backward(params, trace, y, *, with_dx=True) -> Grads:
     shape of the quantity it is the gradient of (``dx`` None when ``with_dx`` is False:
     training needs only the parameters' gradients).
     """
-    n = trace.z4.size  # 1 for one image
+    n = np.size(trace.z4)  # 1 for one image
     dz4 = (trace.a4 - y) / n  # sigmoid and cross-entropy together; mean over the batch
     da3, dweights, dfc_bias = dense_backward(dz4, trace.a3, params.weights)
     da2 = flatten_backward(da3, trace.a2.shape)
