@@ -669,6 +669,9 @@ def test_labels_of_any_batch_size_are_zeros_and_ones(n, bad):
     y_bad[n // 2] = bad
     with pytest.raises(ValueError, match=r"^y: expected labels 0 or 1 only"):
         cnn6.forward(P, Xn, y_bad)
+    if float(bad).is_integer():  # the same labels as integers, checked by their own path
+        with pytest.raises(ValueError, match=rf"^y: expected labels 0 or 1 only, .*{bad}\."):
+            cnn6.forward(P, Xn, y_bad.astype(np.int64))
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")  # numpy's, from the overflowing sum

@@ -215,14 +215,15 @@ def labels(value, name: str, n: int | None, *, shape: tuple[int, ...] | None = N
             "one label for the single image" if want == () else f"one label per image, shape {want}"
         )
         raise ValueError(f"{name}: expected {what}, got shape {arr.shape}")
-    arr = arr.astype(np.float64)  # a copy: the caller's array may change later, this one not
     if not _zeros_and_ones(arr):
-        raise ValueError(f"{name}: expected labels 0 or 1 only, got values {np.unique(arr)[:5]}")
-    return arr
+        values = np.unique(arr.astype(np.float64))[:5]
+        raise ValueError(f"{name}: expected labels 0 or 1 only, got values {values}")
+    return arr.astype(np.float64)  # a copy: the caller's array may change later, this one not
 
 
 def _zeros_and_ones(arr: np.ndarray) -> bool:
-    """True when every entry of the float array ``arr`` is 0 or 1 (NaN is neither)."""
-    if arr.size <= 64:  # a few labels: a Python set is quicker than numpy's calls
-        return set(arr.ravel().tolist()) <= {0.0, 1.0}
+    """True when every entry of the array of numbers ``arr`` is 0 or 1 (NaN is neither)."""
+    # A few labels: a Python set is quicker than numpy's calls (integers hash fastest).
+    if arr.size <= (64 if arr.dtype.kind in "biu" else 16):
+        return set(arr.ravel().tolist()) <= {0, 1}
     return not np.count_nonzero(arr * (1.0 - arr))  # y (1 - y) is 0 for 0 and 1 only
