@@ -2,12 +2,14 @@
 message that starts with the argument's name as the signature spells it, then says what was
 expected ("name: expected ...")."""
 
+import dataclasses
 import re
 
 import numpy as np
 import pytest
 
 import cnn6
+from cnn6 import validation as check
 
 RNG = np.random.default_rng(0)
 X, Y = cnn6.make_dataset(4, RNG)
@@ -654,3 +656,39 @@ def _numbers(result):
         yield np.asarray(result, dtype=float)
     elif isinstance(result, cnn6.Params):
         yield result.to_vector()
+
+
+# --------------------------------------------------------------------------- the short paths
+@pytest.mark.parametrize("n", [4, 100])  # a few labels are checked in Python, many in numpy
+@pytest.mark.parametrize("bad", [2, -1, 0.5, np.nan])
+def test_labels_of_any_batch_size_are_zeros_and_ones(n, bad):
+    Xn, yn = cnn6.make_dataset(n, np.random.default_rng(1))
+    assert cnn6.forward(P, Xn, yn).loss > 0  # 0/1 labels pass, as int64 and as float64
+    assert cnn6.forward(P, Xn, yn.astype(np.float64)).loss > 0
+    y_bad = yn.astype(np.float64)
+    y_bad[n // 2] = bad
+    with pytest.raises(ValueError, match=r"^y: expected labels 0 or 1 only"):
+        cnn6.forward(P, Xn, y_bad)
+    if float(bad).is_integer():  # the same labels as integers, checked by their own path
+        with pytest.raises(ValueError, match=rf"^y: expected labels 0 or 1 only, .*{bad}\."):
+            cnn6.forward(P, Xn, y_bad.astype(np.int64))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # numpy's, from the overflowing sum
+def test_huge_finite_values_pass_although_their_sums_overflow():
+    """The checks test finiteness through a sum, which overflows for entries near 1e308: then
+    they test each entry, and accept these."""
+    big = cnn6.Params(np.full((3, 3), 1e308), 1e308, np.full(4, -1e308), 1e308)
+    assert cnn6.network.checked_params(big).kernel[0, 0] == 1e308
+    assert check.array(np.full(4, 1e200), "a", (1,))[0] == 1e200
+
+
+def test_a_params_is_trusted_once_checked_and_a_new_one_is_checked():
+    fresh = cnn6.Params(P.kernel.copy(), P.conv_bias, P.weights.copy(), P.fc_bias)
+    assert cnn6.network.checked_params(fresh) is fresh  # checked, and marked as such
+    bad = dataclasses.replace(fresh, weights=with_nan(P.weights))  # a new Params: unmarked
+    with pytest.raises(ValueError, match=r"^params.weights: expected finite"):
+        cnn6.forward(bad, X)
+    bad_grads = dataclasses.replace(fresh, kernel=np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"^grads.kernel: expected shape"):
+        cnn6.sgd_step(fresh, bad_grads, 0.1)

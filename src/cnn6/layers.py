@@ -327,9 +327,11 @@ def elu_backward(dout, z, alpha=ELU_ALPHA):
     return dout * np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
 
 
-# each activation by name: its forward and backward functions above
-FORWARD = {"relu": relu_forward, "leaky_relu": leaky_relu_forward, "elu": elu_forward}
-BACKWARD = {"relu": relu_backward, "leaky_relu": leaky_relu_backward, "elu": elu_backward}
+# each activation by name: the bodies of its forward and backward functions above (the two
+# functions below check their arguments, so they call the bodies, without the checks' wrapper)
+FORWARD = dict(relu=relu_forward, leaky_relu=leaky_relu_forward, elu=elu_forward)
+BACKWARD = dict(relu=relu_backward, leaky_relu=leaky_relu_backward, elu=elu_backward)
+FORWARD, BACKWARD = ({name: check.body(f) for name, f in d.items()} for d in (FORWARD, BACKWARD))
 
 
 @check.on_entry(_activation_forward_args)

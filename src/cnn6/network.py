@@ -15,8 +15,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import layers
 from . import validation as check
-from .layers import (
+
+# The layers, as forward and backward call them: their bodies. Those two check their own
+# arguments on entry, so what they pass the layers is the engine's own (the layers' checks would
+# be skipped anyway) and they call the bodies directly, without the checks' wrapper.
+(
     activation_backward,
     activation_forward,
     bce_forward,
@@ -29,12 +34,24 @@ from .layers import (
     maxpool2d_backward,
     maxpool2d_forward,
     sigmoid_forward,
+) = (
+    check.body(layers.activation_backward),
+    check.body(layers.activation_forward),
+    check.body(layers.bce_forward),
+    check.body(layers.conv2d_backward),
+    check.body(layers.conv2d_forward),
+    check.body(layers.dense_backward),
+    check.body(layers.dense_forward),
+    check.body(layers.flatten_backward),
+    check.body(layers.flatten_forward),
+    check.body(layers.maxpool2d_backward),
+    check.body(layers.maxpool2d_forward),
+    check.body(layers.sigmoid_forward),
 )
 
 PARAM_NAMES = ("kernel", "conv_bias", "weights", "fc_bias")
 PARAM_SHAPES = {"kernel": (3, 3), "conv_bias": (), "weights": (4,), "fc_bias": ()}
 IMAGE_SHAPE = (6, 6)
-FLOAT64 = np.dtype(np.float64)  # the one float64 dtype numpy gives its arrays
 
 
 def _from_vector_args(cls, vector):
@@ -46,12 +63,23 @@ def _from_vector_args(cls, vector):
 
 @dataclass(frozen=True)
 class Params:
-    """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float."""
+    """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float.
+
+    Frozen: to change a value, make a new Params. The engine checks a Params the first time a
+    public function receives it, and trusts it from then on (its arrays are not to be changed
+    in place).
+    """
 
     kernel: np.ndarray
     conv_bias: float
     weights: np.ndarray
     fc_bias: float
+    _checked = False  # not a field: set on a Params that passed the checks (checked_params)
+
+    def __init__(self, kernel, conv_bias, weights, fc_bias):
+        # frozen: the fields are set once, here, in the instance's dict (quicker than the four
+        # object.__setattr__ calls the dataclass would write)
+        self.__dict__.update(kernel=kernel, conv_bias=conv_bias, weights=weights, fc_bias=fc_bias)
 
     def __repr__(self) -> str:
         k = np.array2string(self.kernel, precision=4, floatmode="fixed", separator=", ")
@@ -124,15 +152,17 @@ class Grads(NamedTuple):
 # --------------------------------------------------------------------------- argument checks
 def _usual(p) -> bool:
     """True in the usual case: the fields of ``p`` are float64 arrays of the right shapes and
-    Python floats, all finite (a NaN or an inf makes the sum of squares NaN or inf)."""
+    Python floats, all finite (a NaN or an inf makes the sum NaN or inf; a sum that overflows
+    sends the rare finite case to the full checks). For 15 numbers, Python's sum is quicker
+    than numpy's calls."""
     k, w, cb, fb = p.kernel, p.weights, p.conv_bias, p.fc_bias
     return (
         type(k) is type(w) is np.ndarray
-        and k.dtype is w.dtype is FLOAT64
+        and k.dtype is w.dtype is check.FLOAT64
         and k.shape == (3, 3)
         and w.shape == (4,)
         and type(cb) is type(fb) is float
-        and math.isfinite(np.dot(k.ravel(), k.ravel()) + np.dot(w, w) + cb * cb + fb * fb)
+        and math.isfinite(sum(k.ravel().tolist()) + sum(w.tolist()) + cb + fb)
     )
 
 
@@ -143,7 +173,10 @@ def checked_params(params, name="params") -> Params:
         raise TypeError(
             f"{name}: expected a cnn6.Params (see cnn6.init_params), got {type(params).__name__}"
         )
+    if params._checked:
+        return params  # checked before: trusted
     if _usual(params):
+        object.__setattr__(params, "_checked", True)  # (frozen: only this way)
         return params  # the same object, which backward recognises in its trace
     values = {}
     for field, shape in PARAM_SHAPES.items():

@@ -6,8 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import network
 from . import validation as check
-from .network import Params, backward, checked_labels, checked_params, forward, init_params
+from .network import Params, checked_labels, checked_params, init_params
+
+# train checks its arguments on entry; its steps then pass forward and backward values it
+# made or checked, and call their bodies (as forward calls the layers': see network.py)
+forward, backward = check.body(network.forward), check.body(network.backward)
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
