@@ -65,16 +65,15 @@ def _from_vector_args(cls, vector):
 class Params:
     """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float.
 
-    Frozen: to change a value, make a new Params. The engine checks a Params the first time a
-    public function receives it, and trusts it from then on (its arrays are not to be changed
-    in place).
+    Frozen: to change a value, make a new Params. Every public function that receives a Params
+    checks it (15 numbers: a sum of Python floats in the usual case), so a NaN put into one of
+    its arrays in place is still caught.
     """
 
     kernel: np.ndarray
     conv_bias: float
     weights: np.ndarray
     fc_bias: float
-    _checked = False  # not a field: set on a Params that passed the checks (checked_params)
 
     def __init__(self, kernel, conv_bias, weights, fc_bias):
         # frozen: the fields are set once, here, in the instance's dict (quicker than the four
@@ -173,10 +172,7 @@ def checked_params(params, name="params") -> Params:
         raise TypeError(
             f"{name}: expected a cnn6.Params (see cnn6.init_params), got {type(params).__name__}"
         )
-    if params._checked:
-        return params  # checked before: trusted
     if _usual(params):
-        object.__setattr__(params, "_checked", True)  # (frozen: only this way)
         return params  # the same object, which backward recognises in its trace
     values = {}
     for field, shape in PARAM_SHAPES.items():
