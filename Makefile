@@ -130,9 +130,10 @@ lint: $(STAMP)
 # the venv.
 SLOW := book or browser or pdf or coursework or bench or hub
 
-# The fast path: lint, then the engine, display and notebook-structure tests (`--dist load`:
-# spread test by test, which balances the two workers better than file by file).
-FAST_TESTS = $(PY) -m pytest -n 2 --dist load -q -m "not ($(SLOW))" tests/
+# The fast path: lint, then the engine, display and notebook-structure tests (`--dist
+# loadgroup`: spread test by test, which balances the two workers better than file by file,
+# except the tests marked xdist_group("animations"), kept on one worker that draws them once).
+FAST_TESTS = $(PY) -m pytest -n 2 --dist loadgroup -q -m "not ($(SLOW))" tests/
 check: lint
 	$(FAST_TESTS)
 

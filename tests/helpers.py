@@ -1,11 +1,15 @@
 """Helpers shared by the test modules (imported as ``from helpers import ...``).
 
 - What a copy of the repository for a test build leaves out (``COPY_PATTERNS``).
+- For the display tests: the book's animations of the running example, drawn once per test
+  process (``animations``), as drawing them is most of the fast path's time.
 - For the engine tests: a finite-difference gradient, the relative error, and the naive
   implementation of the whole network (``cnn6.naive``) in the form they use. These are the
   independent references the engine is compared against; only the helpers that pick safe
   cases (no kink or max-pool tie within reach of eps) call the engine, to measure margins.
 """
+
+import functools
 
 import numpy as np
 
@@ -120,3 +124,22 @@ def safe_case(activation, n, seed, margin=1e-3, every_window=False):
         if z_margin > margin and gap_margin > margin and positive:
             return params, X, y
     raise AssertionError("no safe case found")
+
+
+@functools.cache
+def animations():
+    """The four animations the book shows, on the running example, with small frames (dpi 30):
+    {"convolution", "kernel gradient", "max-pool", "max-pool backward": JSAnimation}. Drawn
+    once per test process; the modules that use them are kept on one pytest-xdist worker
+    (``xdist_group("animations")``) so that they are drawn once in all."""
+    from cnn6.view import animation
+
+    x, y, params = cnn6.running_example()
+    trace = cnn6.forward(params, x, y)
+    grads = cnn6.backward(params, trace, y)
+    return {
+        "convolution": animation.animate_convolution(x, params.kernel, params.conv_bias, dpi=30),
+        "kernel gradient": animation.animate_kernel_gradient(x, grads.dz1, dpi=30),
+        "max-pool": animation.animate_maxpool(trace.a1, dpi=30),
+        "max-pool backward": animation.animate_maxpool(trace.a1, grads.da2, dpi=30),
+    }

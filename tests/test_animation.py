@@ -17,10 +17,14 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from helpers import animations
 
 import cnn6
 from cnn6.view import animation
 from cnn6.view.display import fmt
+
+# drawn once, on the worker that also runs test_interactive's animation tests
+pytestmark = pytest.mark.xdist_group("animations")
 
 X, Y, PARAMS = cnn6.running_example()
 TRACE = cnn6.forward(PARAMS, X, Y)
@@ -96,12 +100,7 @@ def sanitized(html):
 @pytest.fixture(scope="module")
 def players():
     """The three animations of the book on the running example (small frames: fast)."""
-    return {
-        "convolution": animation.animate_convolution(X, PARAMS.kernel, PARAMS.conv_bias, dpi=30),
-        "kernel gradient": animation.animate_kernel_gradient(X, GRADS.dz1, dpi=30),
-        "max-pool": animation.animate_maxpool(TRACE.a1, dpi=30),
-        "max-pool backward": animation.animate_maxpool(TRACE.a1, GRADS.da2, dpi=30),
-    }
+    return animations()
 
 
 # ---------------------------------------------------------------- structure

@@ -16,6 +16,7 @@ import re
 import ipywidgets as w
 import numpy as np
 import pytest
+from helpers import animations
 
 import cnn6
 from cnn6.example import LEARNING_RATE
@@ -279,13 +280,14 @@ def test_training_explorer_trains_on_click():
 
 @pytest.fixture(scope="module")
 def conv_animation():
-    return animation.animate_convolution(X, PARAMS.kernel, PARAMS.conv_bias)
+    return animations()["convolution"]
 
 
 def _frames(html):
     return re.findall(r'"data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
 
 
+@pytest.mark.xdist_group("animations")
 def test_convolution_animation(conv_animation):
     a = conv_animation
     assert a.frames == 17 and len(_frames(a.html)) == 17
@@ -294,6 +296,7 @@ def test_convolution_animation(conv_animation):
     assert a._repr_png_().startswith(b"\x89PNG")
 
 
+@pytest.mark.xdist_group("animations")
 def test_animation_html_is_self_contained(conv_animation):
     html = conv_animation.html
     assert "http://" not in html and "https://" not in html
@@ -302,29 +305,33 @@ def test_animation_html_is_self_contained(conv_animation):
     assert "<" not in data  # the inlined frames and controls cannot end their <script> early
 
 
+@pytest.mark.xdist_group("animations")
 def test_animation_html_is_deterministic():
     trace = cnn6.forward(PARAMS, X, Y)
     grads = cnn6.backward(PARAMS, trace, Y)
-    first = animation.animate_maxpool(trace.a1, grads.da2)
-    second = animation.animate_maxpool(trace.a1, grads.da2)
+    first = animations()["max-pool backward"]  # drawn earlier in this process
+    second = animation.animate_maxpool(trace.a1, grads.da2, dpi=30)
     assert first.html == second.html and first.text == second.text
     assert first.frames == 5
-    assert animation.animate_maxpool(trace.a1).html != first.html
+    assert animations()["max-pool"].html != first.html
 
 
+@pytest.mark.xdist_group("animations")
 def test_kernel_gradient_animation():
-    trace = cnn6.forward(PARAMS, X, Y)
-    grads = cnn6.backward(PARAMS, trace, Y)
-    a = animation.animate_kernel_gradient(X, grads.dz1, dpi=40)
+    grads = cnn6.backward(PARAMS, cnn6.forward(PARAMS, X, Y), Y)
+    a = animations()["kernel gradient"]
     assert a.frames == 10 and len(_frames(a.html)) == 10
     assert fmt(grads.kernel[2, 2], 2) in repr(a)
 
 
-def test_frames_are_small_palette_pngs(conv_animation):
+@pytest.mark.xdist_group("animations")
+def test_frames_are_small_palette_pngs():
     from PIL import Image
 
+    trace = cnn6.forward(PARAMS, X, Y)
+    book = animation.animate_maxpool(trace.a1, cnn6.backward(PARAMS, trace, Y).da2)  # book's dpi
     sizes = []
-    for frame in _frames(conv_animation.html):
+    for frame in _frames(book.html):
         data = base64.b64decode(frame)
         with Image.open(io.BytesIO(data)) as im:
             assert im.mode == "P"

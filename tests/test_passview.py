@@ -17,9 +17,14 @@ def example():
     return trace, cnn6.backward(params, trace, y), params
 
 
-def test_text_form_lists_every_value_and_gradient(example):
+@pytest.fixture(scope="module")
+def view(example):
+    """The running example's page (drawn once: a figure takes a few tenths of a second)."""
+    return show_pass(*example)
+
+
+def test_text_form_lists_every_value_and_gradient(example, view):
     trace, grads, params = example
-    view = show_pass(trace, grads, params)
     assert isinstance(view, PassView)
     text = repr(view)
     for name in ("x", "dx", "z1", "dz1", "a1", "da1", "a2", "da2", "a3", "da3", "z4", "dz4",
@@ -31,15 +36,14 @@ def test_text_form_lists_every_value_and_gradient(example):
         assert cnn6.fmt(value, 3) in text, value
 
 
-def test_text_form_changes_with_the_gradients(example):
+def test_text_form_changes_with_the_gradients(example, view):
     trace, grads, params = example
     other = grads._replace(kernel=grads.kernel + 0.5)
-    assert repr(show_pass(trace, other, params)) != repr(show_pass(trace, grads, params))
+    assert repr(show_pass(trace, other, params)) != repr(view)
 
 
-def test_figure_has_a_panel_per_value_and_gradient(example):
+def test_figure_has_a_panel_per_value_and_gradient(example, view):
     trace, grads, params = example
-    view = show_pass(trace, grads, params)
     titles = [ax.get_title() for ax in view.figure.axes]
     for title in ("x (6×6)", "dx (6×6)", "z4 (scalar)", "dz4 (scalar)", "dK (3×3)", "dw (4)"):
         assert title in titles, titles
@@ -67,9 +71,9 @@ def test_bad_input_names_the_argument(example):
         show_pass(trace, grads, params, digits=-1)
 
 
-def test_pool_winners_are_outlined_in_a1_and_da1_only(example):
+def test_pool_winners_are_outlined_in_a1_and_da1_only(example, view):
     trace, grads, params = example
-    text = repr(show_pass(trace, grads, params))
+    text = repr(view)
     a1_block = text.split("a1 (4×4)")[1].split("da1 (4×4)")[0]
     assert a1_block.count("[") == 4  # the four winners
     for winner in np.asarray(trace.pool_idx).ravel():
@@ -77,13 +81,12 @@ def test_pool_winners_are_outlined_in_a1_and_da1_only(example):
     assert "[" not in text.split("z1 (4×4)")[1].split("a1 (4×4)")[0]
 
 
-def test_html_form_is_the_figure_with_its_text_alternative(example):
+def test_html_form_is_the_figure_with_its_text_alternative(example, view):
     import html
 
     from IPython.core.formatters import DisplayFormatter
 
     trace, grads, params = example
-    view = show_pass(trace, grads, params)
     formats, _ = DisplayFormatter().format(view)
     assert set(formats) == {"text/plain", "text/html", "image/png"}
     assert formats["text/plain"] == repr(view)  # the text form nbval compares, unchanged
