@@ -349,6 +349,12 @@ def _plot_partial(ax, values, filled, name, kind, digits, lims):
     ax.set_title(f"{name} ({rows}×{cols})")
 
 
+def _formula(ax, text):
+    """The last frame's middle panel: no matrix, the layer's formula in its centre."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, transform=ax.transAxes)
+
+
 def _box(ax, span, edge=_WINDOW):
     """Outline the rectangle `span` (first row, last row, first column, last column) of the
     matrix drawn on `ax`."""
@@ -449,16 +455,7 @@ def animate_convolution(x, kernel, bias=0.0, *, digits=2, interval=900, dpi=72):
         plot_matrix(axes[1], kernel, "K", digits=digits, vmin=k_limits[0], vmax=k_limits[1])
         filled = _first_cells((oh, ow), n if final else frame + 1)
         if final:
-            axes[2].set_axis_off()
-            axes[2].text(
-                0.5,
-                0.5,
-                f"z1 = x ⋆ K + b\nb = {fmt(bias, digits)}",
-                ha="center",
-                va="center",
-                fontsize=10,
-                transform=axes[2].transAxes,
-            )
+            _formula(axes[2], f"z1 = x ⋆ K + b\nb = {fmt(bias, digits)}")
             fig.suptitle(f"z1 = x ⋆ K + b: all {n} windows done", fontsize=11)
         else:
             i, j = cells[frame]
@@ -550,16 +547,7 @@ def animate_kernel_gradient(x, dz1, *, digits=2, interval=1100, dpi=72):
         plot_matrix(axes[1], dz1, "dz1", kind="grad", digits=digits, vmax=d_limits[1])
         filled = _first_cells((kh, kw), n if final else frame + 1)
         if final:
-            axes[2].set_axis_off()
-            axes[2].text(
-                0.5,
-                0.5,
-                "dK = x ⋆ dz1",
-                ha="center",
-                va="center",
-                fontsize=10,
-                transform=axes[2].transAxes,
-            )
+            _formula(axes[2], "dK = x ⋆ dz1")
             fig.suptitle(f"dK = x ⋆ dz1: all {n} kernel weights done", fontsize=11)
         else:
             u, v = cells[frame]
