@@ -70,3 +70,27 @@ def _build_book(source: Path) -> dict:
         timeout=1200,
     )
     return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+
+
+# --------------------------------------------------------------------------- the order of a run
+# `make test` runs these tests and the notebooks (nbval) in one pytest run on two workers, a
+# whole file to a worker (`--dist loadfile --no-loadscope-reorder`), in the order below: the
+# files that start a server, a browser, a TeX or nbgrader run first, the notebooks next, the
+# quick files last, so that the quick ones fill the gaps while the last slow one finishes.
+SLOW_FIRST = ("hub", "browser", "pdf", "coursework", "book", "bench")
+
+
+def _rank(item) -> int:
+    if item.path.suffix == ".ipynb":
+        return len(SLOW_FIRST)
+    marks = {mark.name for mark in item.iter_markers()}
+    return min((k for k, name in enumerate(SLOW_FIRST) if name in marks), default=99)
+
+
+def pytest_collection_modifyitems(config, items):
+    # a file ranks as its slowest test; sorted() is stable, so files of one rank, and the
+    # tests of each file, keep the collection's order
+    rank = {}
+    for item in items:
+        rank[item.path] = min(rank.get(item.path, 99), _rank(item))
+    items[:] = sorted(items, key=lambda item: rank[item.path])
