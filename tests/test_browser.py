@@ -16,7 +16,13 @@ contents) is opened, and must have:
 - each widget rendered from its stored state (no blank, no "Error displaying widget"), and
   each explorer's output showing its matrices.
 
-A screenshot of each page goes to ``_build/screenshots/`` for review.
+A screenshot of each page's first screen (the 1280x900 viewport, PNG) goes to
+``_build/screenshots/`` for review: a full-page one of a long chapter cost up to 6 s of
+software rendering, most of a page's time.
+
+Nothing waits a fixed time: each check waits for what it needs (the widgets drawn, the images
+loaded, MathJax's promise), and the page is closed only once every request it sent has been
+answered and two more frames are drawn, so a late request or console error is still seen.
 
 A reader may also open ``_build/html/index.html`` straight from the disk, without a server:
 the index and the pages that carry widgets, animations and the most mathematics are checked
@@ -190,10 +196,12 @@ class PageLog:
     offsite: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    pending: dict = field(default_factory=dict)  # requests sent, not yet answered or failed
 
 
 def open_page(browser, base: str, path: str):
-    """A new page at `base` + `path`, loaded, with every off-site request blocked and logged."""
+    """A new page at `base` + `path`, loaded, with every off-site request blocked and logged,
+    and every request followed until it is answered or fails (``log.pending``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     log = PageLog()
@@ -206,6 +214,11 @@ def open_page(browser, base: str, path: str):
             log.offsite.append(url[:200])
             r.abort()
 
+    def failed(r):
+        log.pending.pop(r, None)
+        if r.url.startswith(base):
+            log.failed.append(f"{r.url[:200]}: {r.failure}")
+
     context.route("**/*", route)
     page.on(
         "console",
@@ -215,18 +228,30 @@ def open_page(browser, base: str, path: str):
         ),
     )
     page.on("pageerror", lambda e: log.console.append(f"uncaught: {str(e)[:300]}"))
-    page.on(
-        "requestfailed",
-        lambda r: r.url.startswith(base) and log.failed.append(f"{r.url[:200]}: {r.failure}"),
-    )
+    page.on("request", lambda r: log.pending.__setitem__(r, r.url[:200]))
+    page.on("requestfinished", lambda r: log.pending.pop(r, None))
+    page.on("requestfailed", failed)
     page.on(
         "response",
         lambda r: r.status >= 400 and log.failed.append(f"{r.url[:200]}: HTTP {r.status}"),
     )
     page.goto(base + path, wait_until="load", timeout=60_000)
-    page.wait_for_load_state("networkidle", timeout=60_000)
     return page, log
 
+
+def quiet(page, log: PageLog, timeout: float = 30.0) -> list[str]:
+    """Wait until every request the page has sent is answered (or failed), then until the
+    page has drawn two more frames (whatever was queued has run, and its console messages
+    have arrived); returns the requests still unanswered after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.evaluate(JS_FRAMES)
+        if not log.pending or time.monotonic() > deadline:
+            return [f"request never answered: {url}" for url in log.pending.values()]
+        page.wait_for_timeout(50)
+
+
+JS_FRAMES = """() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"""
 
 JS_IMAGES = r"""async () => {
   const imgs = Array.from(document.images);
@@ -266,15 +291,17 @@ JS_MATH = r"""async () => {
   return {count: nodes.length, problems};
 }"""
 
-JS_WIDGETS = r"""() => {
+JS_WIDGETS = r"""async () => {
   const views = Array.from(document.querySelectorAll(
     'script[type="application/vnd.jupyter.widget-view+json"]'));
+  const rendered = s => s.parentElement.querySelector('.jupyter-widgets, .widget-box, .lm-Widget');
+  const outputs_filled = () => Array.from(document.querySelectorAll('.widget-output'))
+    .every(o => o.querySelector('table, img'));
+  // the widgets' manager (require.js, then embed-amd.js) renders them after the page's load
+  for (let i = 0; i < 600 && !(views.every(rendered) && outputs_filled()); i++)
+    await new Promise(r => setTimeout(r, 50));
   const problems = [];
-  views.forEach((s, k) => {
-    const host = s.parentElement;
-    if (!host.querySelector('.jupyter-widgets, .widget-box, .lm-Widget'))
-      problems.push(`widget ${k} not rendered`);
-  });
+  views.forEach((s, k) => { if (!rendered(s)) problems.push(`widget ${k} not rendered`); });
   if (/Error displaying widget|Error rendering/.test(document.body.innerText))
     problems.push('a widget shows an error');
   const outputs = Array.from(document.querySelectorAll('.widget-output'));
@@ -295,20 +322,22 @@ JS_WIDGETS = r"""() => {
 }"""
 
 
+JS_DETAILS_OPEN = "els => els.map(e => e.tagName === 'DETAILS' ? e.open : null)"
+
+
 def check_solutions(page) -> tuple[int, list[str]]:
-    """Every solution is hidden, then shown once its toggle is clicked."""
+    """Every solution is hidden, then shown once its toggle is clicked (a real click on the
+    ``<summary>`` of a ``<details class="solution">``, or on the toggle of a dropdown)."""
     problems = []
     solutions = page.locator(".solution")
     count = solutions.count()
+    before = solutions.evaluate_all(JS_DETAILS_OPEN)  # True/False for details, None otherwise
     for k in range(count):
         sol = solutions.nth(k)
-        sol.scroll_into_view_if_needed()
-        if sol.evaluate("e => e.tagName") == "DETAILS":
-            if sol.evaluate("e => e.open"):
+        if before[k] is not None:
+            if before[k]:
                 problems.append(f"solution {k} is open before any click")
             sol.locator("summary").first.click()
-            if not sol.evaluate("e => e.open"):
-                problems.append(f"solution {k} did not open when clicked")
             continue
         body = sol.locator(":scope > :not(.admonition-title)")
         if body.count() == 0:
@@ -322,6 +351,12 @@ def check_solutions(page) -> tuple[int, list[str]]:
             body.first.wait_for(state="visible", timeout=5_000)
         except Exception:
             problems.append(f"solution {k} stays hidden after its toggle is clicked")
+    after = solutions.evaluate_all(JS_DETAILS_OPEN)
+    problems += [
+        f"solution {k} did not open when clicked"
+        for k in range(count)
+        if before[k] is not None and not after[k]
+    ]
     return count, problems
 
 
@@ -365,23 +400,24 @@ def screenshot_name(path: str) -> str:
 
 
 def check_page(browser, base: str, path: str, shot: Path) -> dict:
-    """Open the page, run every check; returns the counts and the list of problems."""
+    """Open the page, run every check; returns the counts and the list of problems.
+    ``shot``: a PNG of the page's first screen (1280x900), for review."""
     page, log = open_page(browser, base, path)
     problems = []
     try:
+        widgets = page.evaluate(JS_WIDGETS)  # first: it waits until the widgets are drawn
+        problems += widgets["problems"]
         images = page.evaluate(JS_IMAGES)
         problems += [f"image not loaded: {src}" for src in images["broken"]]
         math = page.evaluate(JS_MATH)
         problems += math["problems"]
-        widgets = page.evaluate(JS_WIDGETS)
-        problems += widgets["problems"]
         shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
+        page.screenshot(path=str(shot))
         n_solutions, found = check_solutions(page)
         problems += found
         n_animations, found = check_animations(page)
         problems += found
-        page.wait_for_timeout(300)  # let late console messages arrive
+        problems += quiet(page, log)
     finally:
         page.context.close()
     problems += [f"off-site request: {url}" for url in log.offsite]
