@@ -7,11 +7,14 @@ Shared by the accessibility tests (tests/test_accessibility.py) and the report s
   ``node_modules/``, and it is read from there: it is never copied into the book.
 - The pages are every HTML page of the build (found in the build, not listed by hand), except
   the theme's own assets under ``_static/`` and the redirect ``index.html``.
-- The theme is chosen as a reader does: a click on the theme's switch in the page's header,
-  which pydata-sphinx-theme stores in ``localStorage`` (key ``mode``). Every later page of the
-  same browser context reads it back; a page is audited once its ``<html>`` element carries
-  ``data-mode`` and ``data-theme`` of that theme, its mathematics is typeset and its fonts
-  are loaded.
+- Each page is loaded once and audited in both themes. The theme is chosen as a reader does:
+  a click on the theme's switch in the page's header, which pydata-sphinx-theme stores in
+  ``localStorage`` (key ``mode``), so the next page opens in it. A page is audited in the theme
+  it opens in, then the switch is clicked until the other theme shows and it is audited again;
+  the order alternates from page to page, so each theme is met both as loaded and as switched
+  to. An audit starts once the ``<html>`` element carries ``data-mode`` and ``data-theme`` of
+  the theme, the widgets are drawn, the images loaded, the mathematics typeset, the fonts
+  loaded and the theme's colour transitions finished (no fixed wait).
 - The rules: WCAG 2.0, 2.1 and 2.2, levels A and AA (axe's tags below).
 """
 
@@ -115,16 +118,33 @@ JS_SETTLED = r"""async () => {
     await new Promise(r => setTimeout(r, 50));
   if (window.MathJax && MathJax.startup && MathJax.startup.promise)
     await MathJax.startup.promise;
+  const views = Array.from(document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]'));
+  for (let i = 0; i < 600 && !views.every(s => s.parentElement.querySelector(
+       '.jupyter-widgets, .widget-box, .lm-Widget')); i++)
+    await new Promise(r => setTimeout(r, 50));
+  await Promise.all(Array.from(document.images).filter(i => i.loading !== 'lazy' && !i.complete)
+    .map(i => new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r);
+                                 setTimeout(r, 10000); })));
   await document.fonts.ready;
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  // the theme's colour transitions (0.15 s), started by the frame above
+  await Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)
+                    .map(a => a.finished.catch(() => null)));
   return true;
 }"""
 
 
 def choose_theme(page, base: str, path: str, theme: str) -> None:
-    """Open ``path`` and click the theme's switch (light, dark, auto, light, ...) until the
-    page is in ``theme``, as a reader does; the theme stores the choice in localStorage."""
+    """Open ``path`` and click the theme's switch until the page is in ``theme``, as a reader
+    does; the theme stores the choice in localStorage."""
     page.goto(base + path, wait_until="load", timeout=60_000)
+    switch_theme(page, theme)
+
+
+def switch_theme(page, theme: str) -> None:
+    """Click the open page's theme switch (light, dark, auto, light, ...) until the page shows
+    ``theme``; the theme stores it in localStorage, as for a reader."""
     switch = page.locator("button.theme-switch-button:visible").first
     for _ in range(3):
         if page.evaluate(JS_APPLIED, theme):
@@ -137,17 +157,20 @@ def choose_theme(page, base: str, path: str, theme: str) -> None:
         raise AssertionError(f"the theme's switch stored mode {stored!r}, not {theme!r}")
 
 
-def open_settled(page, base: str, path: str, theme: str) -> None:
-    """Open ``path`` and wait until it shows ``theme`` and has settled (see the module)."""
-    page.goto(base + path, wait_until="load", timeout=60_000)
-    page.wait_for_load_state("networkidle", timeout=60_000)
+def settle(page, path: str, theme: str) -> None:
+    """Wait until the open page shows ``theme`` and has settled (see the module)."""
     try:
         page.wait_for_function(JS_APPLIED, arg=theme, timeout=10_000)
     except Exception as error:
         shown = page.evaluate("() => Object.assign({}, document.documentElement.dataset)")
         raise AssertionError(f"{path} is not in the {theme} theme: <html> has {shown}") from error
     page.evaluate(JS_SETTLED)
-    page.wait_for_timeout(200)  # the theme's colour transitions take 0.15 s
+
+
+def open_settled(page, base: str, path: str, theme: str) -> None:
+    """Open ``path`` and wait until it shows ``theme`` and has settled (see the module)."""
+    page.goto(base + path, wait_until="load", timeout=60_000)
+    settle(page, path, theme)
 
 
 JS_AXE = """async tags => {
@@ -179,19 +202,27 @@ def run_axe(page, source: str, path: str, theme: str) -> list[Violation]:
     ]
 
 
-def audit(browser, base: str, pages: list[str], theme: str, source: str, on_page=None):
-    """Every page of ``pages`` (paths under ``base``) in ``theme``, in one browser context;
-    returns the violations. ``on_page(page, path)`` is called on each settled page."""
+def audit(browser, base: str, pages: list[str], source: str, themes=THEMES, on_page=None):
+    """Every page of ``pages`` (paths under ``base``) in each of ``themes``, in one browser
+    context, each page loaded once (see the module); returns the violations.
+    ``on_page(page, path, theme)`` is called on each settled page in each theme."""
     offsite: list[str] = []
     page = new_reader(browser, base, offsite)
     try:
-        choose_theme(page, base, pages[0], theme)
+        choose_theme(page, base, pages[0], themes[0])
         found = []
-        for path in pages:
-            open_settled(page, base, path, theme)
-            found += run_axe(page, source, path, theme)
-            if on_page is not None:
-                on_page(page, path)
+        for k, path in enumerate(pages):
+            # the theme the page opens in (the last one chosen) first, then the other(s)
+            order = list(themes) if k % 2 == 0 else list(reversed(themes))
+            for n, theme in enumerate(order):
+                if n == 0:
+                    open_settled(page, base, path, theme)
+                else:
+                    switch_theme(page, theme)
+                    settle(page, path, theme)
+                found += run_axe(page, source, path, theme)
+                if on_page is not None:
+                    on_page(page, path, theme)
     finally:
         page.context.close()
     return found

@@ -1,12 +1,14 @@
 """The built book against WCAG 2.1 AA (and 2.0, 2.2 A/AA), checked by axe-core in chromium.
 
 Every page of the build (``book_pages``: found in the build, so a new chapter is checked as
-soon as it is built) is opened in the light theme and in the dark theme, chosen with the theme's
-own switch as a reader does, and axe-core (pinned in package-lock.json, read from
-node_modules/, never served by the book) runs on it once the page has settled. A serious or
-critical violation fails the theme's test with the rule, the impact, the page, the theme and a
-few of the elements' selectors; moderate and minor ones are printed (``pytest -rP`` shows
-them). tools/axe_report.py prints the same findings counted per rule.
+soon as it is built) is opened once and shown in the light theme and in the dark theme, chosen
+with the theme's own switch as a reader does, and axe-core (pinned in package-lock.json, read
+from node_modules/, never served by the book) runs on it in each theme once it has settled
+(``accessibility.audit``: one audit of both themes per run, shared by the two tests that each
+assert on one theme). A serious or critical violation fails the theme's test with the rule,
+the impact, the page, the theme and a few of the elements' selectors; moderate and minor ones
+are printed (``pytest -rP`` shows them). tools/axe_report.py prints the same findings
+counted per rule.
 
 Also checked here: axe finds violations planted in a page (so a clean result means something),
 axe-core is not copied into the book, the theme's search field still opens the search (click
@@ -116,30 +118,38 @@ def test_every_page_of_the_build_is_audited(book):
 # ---------------------------------------------------------------- every page, both themes
 
 
-@pytest.mark.parametrize("theme", THEMES)
-def test_pages_have_no_serious_violation(browser, served, book, source, theme):
+@pytest.fixture(scope="module")
+def audited(browser, served, book, source):
+    """Both themes audited on every page, each page loaded once: (pages, violations,
+    screenshots of a matrix per theme, seconds)."""
     pages = book_pages(book)
-    shots = []
+    shots = {}
 
-    def screenshot_a_matrix(page, path):
+    def screenshot_a_matrix(page, path, theme):
         matrix = page.locator(MATRIX).first
-        if not shots and matrix.count():
+        if theme not in shots and matrix.count():
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shot = SCREENSHOTS / f"matrix-{theme}.png"
             matrix.locator("xpath=..").screenshot(path=str(shot))
-            shots.append(f"{shot} ({path})")
+            shots[theme] = f"{shot} ({path})"
 
     start = time.perf_counter()
-    found = audit(browser, served, pages, theme, source, on_page=screenshot_a_matrix)
-    elapsed = time.perf_counter() - start
+    found = audit(browser, served, pages, source, on_page=screenshot_a_matrix)
+    return pages, found, shots, time.perf_counter() - start
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_pages_have_no_serious_violation(audited, theme):
+    pages, found, shots, elapsed = audited
+    found = [v for v in found if v.theme == theme]
     failing = [v for v in found if v.impact in FAILING]
     others = [v for v in found if v.impact not in FAILING]
     print(f"axe-core {pinned_axe_version()} ({', '.join(AXE_TAGS)}), {theme} theme:")
-    print(f"{len(pages)} pages in {elapsed:.0f} s; matrix screenshot: {shots}")
+    print(f"{len(pages)} pages in both themes in {elapsed:.0f} s; matrix screenshot: {shots}")
     print(table(found, themes=(theme,)))
     for v in others:
         print("  " + v.line())
-    assert shots, f"no matrix ({MATRIX}) on any page to screenshot"
+    assert theme in shots, f"no matrix ({MATRIX}) on any page to screenshot in the {theme} theme"
     assert not failing, (
         f"{len(failing)} serious or critical violation(s) in the {theme} theme:\n  "
         + "\n  ".join(v.line() for v in failing)

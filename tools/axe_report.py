@@ -1,7 +1,8 @@
 """axe-core's findings on the built book, counted per rule: a report, not a test.
 
 Serves a built book (``_build/html`` by default: run ``make book`` first) on 127.0.0.1, runs
-axe-core (WCAG 2.0/2.1/2.2 A and AA) on every page in the light and the dark theme, exactly as
+axe-core (WCAG 2.0/2.1/2.2 A and AA) on every page in the light and the dark theme (each
+page loaded once, the theme switched in it), exactly as
 tests/test_accessibility.py does (the code is shared: tests/accessibility.py), and prints a
 Markdown table of rule x impact x elements x pages for each theme, then the time taken.
 ``--details`` also lists every violation with a few of its elements' selectors.
@@ -48,8 +49,7 @@ def main(argv=None) -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            for theme in args.themes:
-                found += audit(browser, server.base, pages, theme, source)
+            found += audit(browser, server.base, pages, source, themes=args.themes)
             browser.close()
     finally:
         server.stop()
