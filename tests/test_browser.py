@@ -510,9 +510,10 @@ def _fixture_notebook():
             "explore_network\n\nx, y, params = cnn6.running_example()\n"
             "trace = cnn6.forward(params, x, y)\ngrads = cnn6.backward(params, trace, y)"
         ),
-        code("animate_convolution(x, params.kernel, params.conv_bias)"),
-        code("animate_kernel_gradient(x, grads.dz1)"),
-        code("animate_maxpool(trace.a1, grads.da2)"),
+        # small frames (dpi 30): what is checked (the player) does not depend on their size
+        code("animate_convolution(x, params.kernel, params.conv_bias, dpi=30)"),
+        code("animate_kernel_gradient(x, grads.dz1, dpi=30)"),
+        code("animate_maxpool(trace.a1, grads.da2, dpi=30)"),
         code("explore_network()"),
         code("from cnn6.view.widgets import explore_training\n\nexplore_training(n=100, epochs=5)"),
         md(
