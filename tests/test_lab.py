@@ -57,10 +57,13 @@ NOTEBOOKS = [Path(p).name + ".ipynb" for p in toc_pages() if (ROOT / f"{p}.ipynb
 # their time starting a kernel and waiting on the page, so two of them share the other core
 # (measured: 209 s against 225 s with two at a time, on this 2-core machine under load).
 PARALLEL = 3
+# playwright's waits poll every POLL ms, not on every animation frame
+POLL = 250
 RUN_TIMEOUT = 900  # seconds for one chapter's Run All, on a loaded machine
 # Started first: its Run All is the longest (twenty training runs), so the other kernel works
 # through the short chapters meanwhile instead of waiting for it at the end.
 LONGEST = ("12_training.ipynb",)
+PHASES: dict = {}
 
 RAW_SYNTAX = re.compile(r"\{ref\}|\{exercise\}|\{solution\}|:label:|:class:|^\([\w.-]+\)=$", re.M)
 
@@ -105,6 +108,9 @@ def lab(tmp_path_factory):
         # kernels of this environment first, as in the Makefile
         "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
         "PYTHONHASHSEED": "0",
+        # one thread of BLAS per kernel: PARALLEL kernels and chromium share two cores, and
+        # OpenBLAS threads that wait for a core spin (measured: 1.5 times the CPU per run)
+        **{f"{lib}_NUM_THREADS": "1" for lib in ("OPENBLAS", "OMP", "MKL")},
     }
     command = [
         sys.executable,
@@ -166,9 +172,13 @@ JS_KERNEL_IDLE = f"""id => {{
 }}"""
 
 JS_PROMPTS = """id => Array.from(document.getElementById(id)
-    .querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map(e => e.innerText.trim())"""
+    .querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map(e => e.textContent.trim())"""
 
 JS_SAVED = f"id => !{JS_PANEL}.context.model.dirty"
+
+JS_FINISHED = (
+    f"id => ({JS_PROMPTS})(id).every(p => /^\\[\\d+\\]:$/.test(p)) && ({JS_KERNEL_IDLE})(id)"
+)
 
 JS_STATE = """id => {
   const root = document.getElementById(id);
@@ -238,7 +248,10 @@ def _drive_explorer(page, id: str) -> str | None:
         page.keyboard.press("Enter")
     try:
         page.wait_for_function(
-            "([e, t]) => e.innerText !== t", arg=[output.element_handle(), before], timeout=60_000
+            "([e, t]) => e.innerText !== t",
+            arg=[output.element_handle(), before],
+            polling=POLL,
+            timeout=60_000,
         )
     except Exception:
         return "the explorer's view did not redraw after a key press"
@@ -248,15 +261,19 @@ def _drive_explorer(page, id: str) -> str | None:
 def _start(page, name: str) -> str:
     """Open a chapter in a new tab of the JupyterLab page, clear its outputs, Run All Cells.
     Returns the notebook panel's DOM id."""
+    t0 = time.monotonic()
     id = page.evaluate(JS_OPEN, name)
     # The kernel is ready (a Run All sent before that is lost): it is idle.
-    page.wait_for_function(JS_KERNEL_IDLE, arg=id, timeout=180_000)
+    page.wait_for_function(JS_KERNEL_IDLE, arg=id, polling=POLL, timeout=180_000)
     page.locator(f"#{id} .jp-CodeCell").first.wait_for(timeout=60_000)
+    t1 = time.monotonic()
     _menu(page, "Edit", "Clear Outputs of All Cells")
     page.wait_for_function(
-        f"id => ({JS_PROMPTS})(id).every(p => p === '[ ]:')", arg=id, timeout=30_000
+        f"id => ({JS_PROMPTS})(id).every(p => p === '[ ]:')", arg=id, polling=POLL, timeout=30_000
     )
     _menu(page, "Run", "Run All Cells")
+    _park(page)
+    PHASES[name] = {"open": t1 - t0, "clear": time.monotonic() - t1, "run0": time.monotonic()}
     return id
 
 
@@ -266,9 +283,7 @@ def _finished(page, id: str) -> bool:
     so idle alone does not mean that Run All is done."""
     if page.locator(".jp-Dialog").count():
         return True
-    prompts = page.evaluate(JS_PROMPTS, id)
-    ran = all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
-    return ran and page.evaluate(JS_KERNEL_IDLE, id)
+    return page.evaluate(JS_FINISHED, id)
 
 
 def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
@@ -278,10 +293,17 @@ def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
     if dialog.count():
         page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}_dialog.png"))
         return {"dialog": dialog.first.inner_text(), "seconds": seconds}
+    ph = PHASES[name]
+    t = time.monotonic()
+    ph["run"] = t - ph.pop("run0")
     page.evaluate("id => jupyterapp.shell.activateById(id)", id)
     _menu(page, "File", "Save Notebook")
-    page.wait_for_function(JS_SAVED, arg=id, timeout=30_000)
+    page.wait_for_function(JS_SAVED, arg=id, polling=POLL, timeout=30_000)
+    ph["save"] = time.monotonic() - t
+    t = time.monotonic()
     state = page.evaluate(JS_STATE, id)
+    ph["state"] = time.monotonic() - t
+    t = time.monotonic()
     heading = page.locator(f"#{id} .jp-RenderedMarkdown h2", has_text="Exercises")
     if heading.count():
         heading.first.scroll_into_view_if_needed()
@@ -291,9 +313,15 @@ def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
             id,
         )
     page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}.png"))
+    ph["shot"] = time.monotonic() - t
+    t = time.monotonic()
     state["solutions"], state["solution_problems"] = _check_solutions(page, id)
+    ph["solutions"] = time.monotonic() - t
+    t = time.monotonic()
     if heading.count():
         page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}_solution_open.png"))
+    ph["shot"] += time.monotonic() - t
+    t = time.monotonic()
     saved = nbformat.read(root / name, as_version=4)
     code = [c for c in saved.cells if c.cell_type == "code"]
     state["counts"] = [c.execution_count for c in code]
@@ -306,9 +334,27 @@ def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
     state["meant"] = [
         k for k, c in enumerate(code) if "raises-exception" in c.metadata.get("tags", [])
     ]
+    ph["read"] = time.monotonic() - t
+    t = time.monotonic()
     state["keyboard"] = _drive_explorer(page, id) if _expected(name)["explorer"] else None
+    ph["explorer"] = time.monotonic() - t
     state["seconds"] = seconds
     return state
+
+
+JS_PARK = """async () => {
+  const launcher = Array.from(jupyterapp.shell.widgets('main'))
+    .find(w => w.node.querySelector('.jp-Launcher'))
+    || await jupyterapp.commands.execute('launcher:create');
+  jupyterapp.shell.activateById(launcher.id);
+}"""
+
+
+def _park(page) -> None:
+    """Bring the launcher's tab to the front: the running notebooks' tabs are hidden (lumino
+    hides them with display: none), so chromium lays none of their outputs out while they
+    run; each is brought to the front when it is inspected."""
+    page.evaluate(JS_PARK)
 
 
 def _close(page, id: str) -> None:
@@ -316,6 +362,7 @@ def _close(page, id: str) -> None:
     page.evaluate("id => jupyterapp.shell.activateById(id)", id)
     _menu(page, "Kernel", "Shut Down Kernel")
     page.evaluate(f"id => {JS_PANEL}.dispose()", id)
+    _park(page)
 
 
 @pytest.fixture(scope="module")
@@ -333,6 +380,8 @@ def lab_results(request, browser, lab, plain_export):
     waiting.sort(key=lambda n: n not in LONGEST)  # stable: the table of contents' order after
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
+    cdp = context.new_cdp_session(page)  # PROFILE
+    cdp.send("Performance.enable")  # PROFILE
     results, running = {}, {}
     start = time.monotonic()
     try:
@@ -350,14 +399,28 @@ def lab_results(request, browser, lab, plain_export):
                     results[name] = _inspect(page, id, name, root, elapsed)
                     results[name]["timed_out"] = elapsed > RUN_TIMEOUT
                     if "dialog" not in results[name]:
+                        t = time.monotonic()
                         _close(page, id)
+                        PHASES[name]["close"] = time.monotonic() - t
                     del running[name]
             time.sleep(0.5)
+        m = {
+            x["name"]: x["value"] for x in cdp.send("Performance.getMetrics")["metrics"]
+        }  # PROFILE
+        print(
+            {
+                k: round(v, 1)
+                for k, v in m.items()
+                if "Duration" in k
+                or k in ("Nodes", "LayoutCount", "RecalcStyleCount", "JSHeapUsedSize")
+            }
+        )  # PROFILE
     finally:
         context.close()
     print(f"\nJupyterLab: {len(results)} notebooks in {time.monotonic() - start:.0f} s")
     for name, seen in results.items():
-        print(f"  {name:<28} opened and run in {seen['seconds']:5.1f} s")
+        print(f"  {name:<28} opened and run in {seen['seconds']:5.1f} s", end="")
+        print("".join(f" {k} {v:.1f}" for k, v in PHASES.get(name, {}).items()))
     return results
 
 
