@@ -33,6 +33,7 @@ Screenshots (the exercises of each chapter, in JupyterLab and in the plain page)
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -45,6 +46,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_animation_browser import INTERVAL, players  # noqa: F401  (the two animations)
 from test_browser import CHROMIUM, browser_type_launch_args, toc_pages  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -537,3 +539,103 @@ def test_plain_renderer_hides_solutions_and_shows_no_myst(plain_page, plain_page
     for k, sol in enumerate(seen["solutions"]):
         assert not sol["open"] and sol["hidden"], f"{name}: solution {k} visible without a click"
         assert re.fullmatch(r"Solution to Exercise \d+\.\d+", sol["summary"].strip()), sol
+
+
+# ---------------------------------------------------------------- the animations' player
+# In the same JupyterLab server as the chapters (one server for the session's JupyterLab tests).
+
+LAB_SOURCE = (
+    "import cnn6\nfrom cnn6.view.animation import animate_kernel_gradient, animate_maxpool\n\n"
+    "x, y, params = cnn6.running_example()\ntrace = cnn6.forward(params, x, y)\n"
+    "grads = cnn6.backward(params, trace, y)"
+)
+LAB_CELLS = (
+    f"animate_maxpool(trace.a1, grads.da2, interval={INTERVAL}, dpi=30)",
+    f"animate_kernel_gradient(x, grads.dz1, interval={INTERVAL}, dpi=30)",
+)
+
+JS_LAB = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(o => ({
+  images: o.querySelectorAll('img').length,
+  buttons: o.querySelectorAll('button').length,
+  sliders: o.querySelectorAll('input[type=range]').length,
+  ready: o.querySelectorAll('div.cnn6-player[data-cnn6-ready]').length,
+  note: Array.from(o.querySelectorAll('p')).some(p => /needs JavaScript/.test(p.innerText)),
+  items: o.querySelectorAll('li').length,
+  text: o.innerText,
+}))"""
+
+
+def _stored_notebook(animations):
+    """The two cells with the outputs stored as `make execute` stores them (not signed: a
+    notebook someone else ran opens untrusted)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(LAB_SOURCE, execution_count=1)]
+    for k, (source, a) in enumerate(zip(LAB_CELLS, animations, strict=True)):
+        data = {
+            "text/plain": repr(a),
+            "text/html": a.html,
+            "image/png": base64.b64encode(a.png).decode("ascii"),
+        }
+        output = nbformat.v4.new_output("execute_result", data=data, execution_count=k + 2)
+        nb.cells.append(nbformat.v4.new_code_cell(source, execution_count=k + 2, outputs=[output]))
+    return nb
+
+
+def test_player_in_jupyterlab_untrusted_then_run(browser, lab, players):  # noqa: F811
+    """Opened with stored outputs (untrusted: JupyterLab drops the scripts), each player is
+    its first frame, a note and the descriptions, with no control; once the cells have run
+    (trusted), each has its controls and plays from the keyboard."""
+    base, token, root = lab
+    nbformat.write(_stored_notebook(players), root / "player.ipynb")
+    context = browser.new_context(viewport={"width": 1200, "height": 1400})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{base}/lab/tree/player.ipynb?reset&token={token}")
+        page.locator(".jp-OutputArea-output img").nth(1).wait_for(timeout=120_000)
+        stored = page.evaluate(JS_LAB)
+        assert len(stored) == 2, stored
+        for out, a in zip(stored, players, strict=True):
+            assert (out["images"], out["buttons"], out["sliders"], out["ready"]) == (1, 0, 0, 0)
+            assert out["note"] and out["items"] == a.frames and a.steps[0] in out["text"]
+
+        id = page.evaluate("() => jupyterapp.shell.currentWidget.id")  # the notebook's panel
+        page.wait_for_function(JS_KERNEL_IDLE, arg=id, polling=POLL, timeout=180_000)
+        _menu(page, "Edit", "Clear Outputs of All Cells")
+        page.wait_for_function(
+            f"id => ({JS_PROMPTS})(id).every(p => p === '[ ]:')", arg=id, polling=POLL
+        )
+        _menu(page, "Run", "Run All Cells")
+        page.wait_for_function(
+            f"id => ({JS_PROMPTS})(id).every(p => /^\\[\\d+\\]:$/.test(p))",
+            arg=id,
+            polling=POLL,
+            timeout=300_000,
+        )
+        page.wait_for_function(JS_KERNEL_IDLE, arg=id, polling=POLL, timeout=180_000)
+        ran = page.evaluate(JS_LAB)
+        for out in ran:
+            assert (out["images"], out["buttons"], out["sliders"], out["ready"]) == (1, 5, 1, 1)
+            assert not out["note"]
+        player = page.locator("div.cnn6-player").nth(1)
+        player.get_by_role("button", name="Play").focus()
+        page.keyboard.press("Enter")
+        slider = player.locator("input[type=range]")
+        page.wait_for_function(
+            "s => s.valueAsNumber >= 3", arg=slider.element_handle(), timeout=10 * INTERVAL
+        )
+        page.keyboard.press("Tab")  # any other key stops it
+        frame_then = slider.input_value()
+        page.wait_for_timeout(3 * INTERVAL)
+        assert slider.input_value() == frame_then
+        step = int(frame_then) - 1
+        assert player.locator(".cnn6-player-step").inner_text() == players[1].steps[step]
+        assert not errors, errors
+    finally:
+        context.close()
