@@ -7,10 +7,13 @@ repository is never touched), its settings in a temporary folder (notebook windo
 that every cell is in the page; the notebook's kernel started without asking, as the
 "Always start the preferred kernel" box of JupyterLab's dialog does; no news or update
 checks). Debian's chromium loads JupyterLab once, in one page, and opens every chapter of
-``_toc.yml`` in it as a tab (three at a time, each with its own fresh kernel; the longest chapter
+``_toc.yml`` in it as a tab (two at a time, each with its own fresh kernel; the longest chapter
 first) and, as a person would, clicks Edit → Clear Outputs of All Cells, then
 Run → Run All Cells, waits for every cell to run and the kernel to be idle, then File → Save
-Notebook; then shuts the kernel down and closes the tab. Required, per chapter:
+Notebook; then shuts the kernel down and closes the tab. While chapters run, the launcher's
+tab is at the front: the running notebooks' tabs are hidden, so chromium does not lay out
+every output as it arrives; each is brought to the front to be saved and inspected. The
+kernels use one BLAS thread each (two cores, shared with chromium). Required, per chapter:
 
 - every code cell ran, in order, and the saved notebook holds no error output except in the
   cells tagged ``raises-exception``, which JupyterLab runs past and which must raise;
@@ -26,6 +29,10 @@ Notebook; then shuts the kernel down and closes the tab. Required, per chapter:
 and nbviewer, run once over every notebook of the book (in the background, while JupyterLab
 starts), each page opened in chromium with every off-site request blocked: no solution visible
 without a click, none of the MyST syntax above in the text.
+
+**The animations' player**, in the same server: a notebook with the players' outputs stored
+opens untrusted (a frame, a note and the descriptions, no control); run, each player has its
+controls and plays from the keyboard.
 
 Screenshots (the exercises of each chapter, in JupyterLab and in the plain page) go to
 ``_build/screenshots/lab/``. Without chromium these tests fail; they never skip.
