@@ -7,10 +7,13 @@ repository is never touched), its settings in a temporary folder (notebook windo
 that every cell is in the page; the notebook's kernel started without asking, as the
 "Always start the preferred kernel" box of JupyterLab's dialog does; no news or update
 checks). Debian's chromium loads JupyterLab once, in one page, and opens every chapter of
-``_toc.yml`` in it as a tab (three at a time, each with its own fresh kernel; the longest chapter
+``_toc.yml`` in it as a tab (two at a time, each with its own fresh kernel; the longest chapter
 first) and, as a person would, clicks Edit → Clear Outputs of All Cells, then
 Run → Run All Cells, waits for every cell to run and the kernel to be idle, then File → Save
-Notebook; then shuts the kernel down and closes the tab. Required, per chapter:
+Notebook; then shuts the kernel down and closes the tab. While chapters run, the launcher's
+tab is at the front: the running notebooks' tabs are hidden, so chromium does not lay out
+every output as it arrives; each is brought to the front to be saved and inspected. The
+kernels use one BLAS thread each (two cores, shared with chromium). Required, per chapter:
 
 - every code cell ran, in order, and the saved notebook holds no error output except in the
   cells tagged ``raises-exception``, which JupyterLab runs past and which must raise;
@@ -27,12 +30,17 @@ and nbviewer, run once over every notebook of the book (in the background, while
 starts), each page opened in chromium with every off-site request blocked: no solution visible
 without a click, none of the MyST syntax above in the text.
 
+**The animations' player**, in the same server: a notebook with the players' outputs stored
+opens untrusted (a frame, a note and the descriptions, no control); run, each player has its
+controls and plays from the keyboard.
+
 Screenshots (the exercises of each chapter, in JupyterLab and in the plain page) go to
 ``_build/screenshots/lab/``. Without chromium these tests fail; they never skip.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -45,6 +53,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_animation_browser import INTERVAL, players  # noqa: F401  (the two animations)
 from test_browser import CHROMIUM, browser_type_launch_args, toc_pages  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,14 +62,17 @@ pytestmark = pytest.mark.browser  # a JupyterLab server, driven in chromium
 
 SHOTS = ROOT / "_build" / "screenshots" / "lab"
 NOTEBOOKS = [Path(p).name + ".ipynb" for p in toc_pages() if (ROOT / f"{p}.ipynb").is_file()]
-# Chapters (kernels) running at once: the longest holds one core; the short ones spend part of
-# their time starting a kernel and waiting on the page, so two of them share the other core
-# (measured: 209 s against 225 s with two at a time, on this 2-core machine under load).
-PARALLEL = 3
+# Chapters (kernels) running at once: the longest holds one core, the short ones follow each
+# other on the other. Measured on this 2-core machine with the running tabs hidden: two and
+# three at a time take the same wall time (138 s) and CPU; two keep fewer kernels in memory.
+PARALLEL = 2
+# playwright's waits poll every POLL ms, not on every animation frame
+POLL = 250
 RUN_TIMEOUT = 900  # seconds for one chapter's Run All, on a loaded machine
 # Started first: its Run All is the longest (twenty training runs), so the other kernel works
 # through the short chapters meanwhile instead of waiting for it at the end.
 LONGEST = ("12_training.ipynb",)
+PHASES: dict[str, dict[str, float]] = {}  # seconds per phase of each chapter (printed)
 
 RAW_SYNTAX = re.compile(r"\{ref\}|\{exercise\}|\{solution\}|:label:|:class:|^\([\w.-]+\)=$", re.M)
 
@@ -105,6 +117,9 @@ def lab(tmp_path_factory):
         # kernels of this environment first, as in the Makefile
         "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
         "PYTHONHASHSEED": "0",
+        # one thread of BLAS per kernel: PARALLEL kernels and chromium share two cores, and
+        # OpenBLAS threads that wait for a core spin (measured: 1.5 times the CPU per run)
+        **{f"{lib}_NUM_THREADS": "1" for lib in ("OPENBLAS", "OMP", "MKL")},
     }
     command = [
         sys.executable,
@@ -166,9 +181,13 @@ JS_KERNEL_IDLE = f"""id => {{
 }}"""
 
 JS_PROMPTS = """id => Array.from(document.getElementById(id)
-    .querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map(e => e.innerText.trim())"""
+    .querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map(e => e.textContent.trim())"""
 
 JS_SAVED = f"id => !{JS_PANEL}.context.model.dirty"
+
+JS_FINISHED = (
+    f"id => ({JS_PROMPTS})(id).every(p => /^\\[\\d+\\]:$/.test(p)) && ({JS_KERNEL_IDLE})(id)"
+)
 
 JS_STATE = """id => {
   const root = document.getElementById(id);
@@ -238,7 +257,10 @@ def _drive_explorer(page, id: str) -> str | None:
         page.keyboard.press("Enter")
     try:
         page.wait_for_function(
-            "([e, t]) => e.innerText !== t", arg=[output.element_handle(), before], timeout=60_000
+            "([e, t]) => e.innerText !== t",
+            arg=[output.element_handle(), before],
+            polling=POLL,
+            timeout=60_000,
         )
     except Exception:
         return "the explorer's view did not redraw after a key press"
@@ -248,15 +270,19 @@ def _drive_explorer(page, id: str) -> str | None:
 def _start(page, name: str) -> str:
     """Open a chapter in a new tab of the JupyterLab page, clear its outputs, Run All Cells.
     Returns the notebook panel's DOM id."""
+    t0 = time.monotonic()
     id = page.evaluate(JS_OPEN, name)
     # The kernel is ready (a Run All sent before that is lost): it is idle.
-    page.wait_for_function(JS_KERNEL_IDLE, arg=id, timeout=180_000)
+    page.wait_for_function(JS_KERNEL_IDLE, arg=id, polling=POLL, timeout=180_000)
     page.locator(f"#{id} .jp-CodeCell").first.wait_for(timeout=60_000)
+    t1 = time.monotonic()
     _menu(page, "Edit", "Clear Outputs of All Cells")
     page.wait_for_function(
-        f"id => ({JS_PROMPTS})(id).every(p => p === '[ ]:')", arg=id, timeout=30_000
+        f"id => ({JS_PROMPTS})(id).every(p => p === '[ ]:')", arg=id, polling=POLL, timeout=30_000
     )
     _menu(page, "Run", "Run All Cells")
+    _park(page)
+    PHASES[name] = {"open": t1 - t0, "clear": time.monotonic() - t1, "run0": time.monotonic()}
     return id
 
 
@@ -266,9 +292,7 @@ def _finished(page, id: str) -> bool:
     so idle alone does not mean that Run All is done."""
     if page.locator(".jp-Dialog").count():
         return True
-    prompts = page.evaluate(JS_PROMPTS, id)
-    ran = all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
-    return ran and page.evaluate(JS_KERNEL_IDLE, id)
+    return page.evaluate(JS_FINISHED, id)
 
 
 def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
@@ -278,10 +302,17 @@ def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
     if dialog.count():
         page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}_dialog.png"))
         return {"dialog": dialog.first.inner_text(), "seconds": seconds}
+    ph = PHASES[name]
+    t = time.monotonic()
+    ph["run"] = t - ph.pop("run0")
     page.evaluate("id => jupyterapp.shell.activateById(id)", id)
     _menu(page, "File", "Save Notebook")
-    page.wait_for_function(JS_SAVED, arg=id, timeout=30_000)
+    page.wait_for_function(JS_SAVED, arg=id, polling=POLL, timeout=30_000)
+    ph["save"] = time.monotonic() - t
+    t = time.monotonic()
     state = page.evaluate(JS_STATE, id)
+    ph["state"] = time.monotonic() - t
+    t = time.monotonic()
     heading = page.locator(f"#{id} .jp-RenderedMarkdown h2", has_text="Exercises")
     if heading.count():
         heading.first.scroll_into_view_if_needed()
@@ -291,9 +322,15 @@ def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
             id,
         )
     page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}.png"))
+    ph["shot"] = time.monotonic() - t
+    t = time.monotonic()
     state["solutions"], state["solution_problems"] = _check_solutions(page, id)
+    ph["solutions"] = time.monotonic() - t
+    t = time.monotonic()
     if heading.count():
         page.screenshot(path=str(SHOTS / f"jupyterlab_{Path(name).stem}_solution_open.png"))
+    ph["shot"] += time.monotonic() - t
+    t = time.monotonic()
     saved = nbformat.read(root / name, as_version=4)
     code = [c for c in saved.cells if c.cell_type == "code"]
     state["counts"] = [c.execution_count for c in code]
@@ -306,9 +343,27 @@ def _inspect(page, id: str, name: str, root: Path, seconds: float) -> dict:
     state["meant"] = [
         k for k, c in enumerate(code) if "raises-exception" in c.metadata.get("tags", [])
     ]
+    ph["read"] = time.monotonic() - t
+    t = time.monotonic()
     state["keyboard"] = _drive_explorer(page, id) if _expected(name)["explorer"] else None
+    ph["explorer"] = time.monotonic() - t
     state["seconds"] = seconds
     return state
+
+
+JS_PARK = """async () => {
+  const launcher = Array.from(jupyterapp.shell.widgets('main'))
+    .find(w => w.node.querySelector('.jp-Launcher'))
+    || await jupyterapp.commands.execute('launcher:create');
+  jupyterapp.shell.activateById(launcher.id);
+}"""
+
+
+def _park(page) -> None:
+    """Bring the launcher's tab to the front: the running notebooks' tabs are hidden (lumino
+    hides them with display: none), so chromium lays none of their outputs out while they
+    run; each is brought to the front when it is inspected."""
+    page.evaluate(JS_PARK)
 
 
 def _close(page, id: str) -> None:
@@ -316,6 +371,7 @@ def _close(page, id: str) -> None:
     page.evaluate("id => jupyterapp.shell.activateById(id)", id)
     _menu(page, "Kernel", "Shut Down Kernel")
     page.evaluate(f"id => {JS_PANEL}.dispose()", id)
+    _park(page)
 
 
 @pytest.fixture(scope="module")
@@ -350,14 +406,17 @@ def lab_results(request, browser, lab, plain_export):
                     results[name] = _inspect(page, id, name, root, elapsed)
                     results[name]["timed_out"] = elapsed > RUN_TIMEOUT
                     if "dialog" not in results[name]:
+                        t = time.monotonic()
                         _close(page, id)
+                        PHASES[name]["close"] = time.monotonic() - t
                     del running[name]
             time.sleep(0.5)
     finally:
         context.close()
     print(f"\nJupyterLab: {len(results)} notebooks in {time.monotonic() - start:.0f} s")
     for name, seen in results.items():
-        print(f"  {name:<28} opened and run in {seen['seconds']:5.1f} s")
+        print(f"  {name:<28} opened and run in {seen['seconds']:5.1f} s", end="")
+        print("".join(f" {k} {v:.1f}" for k, v in PHASES.get(name, {}).items()))
     return results
 
 
@@ -474,3 +533,103 @@ def test_plain_renderer_hides_solutions_and_shows_no_myst(plain_page, plain_page
     for k, sol in enumerate(seen["solutions"]):
         assert not sol["open"] and sol["hidden"], f"{name}: solution {k} visible without a click"
         assert re.fullmatch(r"Solution to Exercise \d+\.\d+", sol["summary"].strip()), sol
+
+
+# ---------------------------------------------------------------- the animations' player
+# In the same JupyterLab server as the chapters (one server for the session's JupyterLab tests).
+
+LAB_SOURCE = (
+    "import cnn6\nfrom cnn6.view.animation import animate_kernel_gradient, animate_maxpool\n\n"
+    "x, y, params = cnn6.running_example()\ntrace = cnn6.forward(params, x, y)\n"
+    "grads = cnn6.backward(params, trace, y)"
+)
+LAB_CELLS = (
+    f"animate_maxpool(trace.a1, grads.da2, interval={INTERVAL}, dpi=30)",
+    f"animate_kernel_gradient(x, grads.dz1, interval={INTERVAL}, dpi=30)",
+)
+
+JS_LAB = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(o => ({
+  images: o.querySelectorAll('img').length,
+  buttons: o.querySelectorAll('button').length,
+  sliders: o.querySelectorAll('input[type=range]').length,
+  ready: o.querySelectorAll('div.cnn6-player[data-cnn6-ready]').length,
+  note: Array.from(o.querySelectorAll('p')).some(p => /needs JavaScript/.test(p.innerText)),
+  items: o.querySelectorAll('li').length,
+  text: o.innerText,
+}))"""
+
+
+def _stored_notebook(animations):
+    """The two cells with the outputs stored as `make execute` stores them (not signed: a
+    notebook someone else ran opens untrusted)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(LAB_SOURCE, execution_count=1)]
+    for k, (source, a) in enumerate(zip(LAB_CELLS, animations, strict=True)):
+        data = {
+            "text/plain": repr(a),
+            "text/html": a.html,
+            "image/png": base64.b64encode(a.png).decode("ascii"),
+        }
+        output = nbformat.v4.new_output("execute_result", data=data, execution_count=k + 2)
+        nb.cells.append(nbformat.v4.new_code_cell(source, execution_count=k + 2, outputs=[output]))
+    return nb
+
+
+def test_player_in_jupyterlab_untrusted_then_run(browser, lab, players):  # noqa: F811
+    """Opened with stored outputs (untrusted: JupyterLab drops the scripts), each player is
+    its first frame, a note and the descriptions, with no control; once the cells have run
+    (trusted), each has its controls and plays from the keyboard."""
+    base, token, root = lab
+    nbformat.write(_stored_notebook(players), root / "player.ipynb")
+    context = browser.new_context(viewport={"width": 1200, "height": 1400})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{base}/lab/tree/player.ipynb?reset&token={token}")
+        page.locator(".jp-OutputArea-output img").nth(1).wait_for(timeout=120_000)
+        stored = page.evaluate(JS_LAB)
+        assert len(stored) == 2, stored
+        for out, a in zip(stored, players, strict=True):
+            assert (out["images"], out["buttons"], out["sliders"], out["ready"]) == (1, 0, 0, 0)
+            assert out["note"] and out["items"] == a.frames and a.steps[0] in out["text"]
+
+        id = page.evaluate("() => jupyterapp.shell.currentWidget.id")  # the notebook's panel
+        page.wait_for_function(JS_KERNEL_IDLE, arg=id, polling=POLL, timeout=180_000)
+        _menu(page, "Edit", "Clear Outputs of All Cells")
+        page.wait_for_function(
+            f"id => ({JS_PROMPTS})(id).every(p => p === '[ ]:')", arg=id, polling=POLL
+        )
+        _menu(page, "Run", "Run All Cells")
+        page.wait_for_function(
+            f"id => ({JS_PROMPTS})(id).every(p => /^\\[\\d+\\]:$/.test(p))",
+            arg=id,
+            polling=POLL,
+            timeout=300_000,
+        )
+        page.wait_for_function(JS_KERNEL_IDLE, arg=id, polling=POLL, timeout=180_000)
+        ran = page.evaluate(JS_LAB)
+        for out in ran:
+            assert (out["images"], out["buttons"], out["sliders"], out["ready"]) == (1, 5, 1, 1)
+            assert not out["note"]
+        player = page.locator("div.cnn6-player").nth(1)
+        player.get_by_role("button", name="Play").focus()
+        page.keyboard.press("Enter")
+        slider = player.locator("input[type=range]")
+        page.wait_for_function(
+            "s => s.valueAsNumber >= 3", arg=slider.element_handle(), timeout=10 * INTERVAL
+        )
+        page.keyboard.press("Tab")  # any other key stops it
+        frame_then = slider.input_value()
+        page.wait_for_timeout(3 * INTERVAL)
+        assert slider.input_value() == frame_then
+        step = int(frame_then) - 1
+        assert player.locator(".cnn6-player-step").inner_text() == players[1].steps[step]
+        assert not errors, errors
+    finally:
+        context.close()
