@@ -208,11 +208,14 @@ def test_the_core_runs_with_numpy_alone():
 
 
 # --------------------------------------------------------------------------- with_dx
-def test_backward_without_dx_gives_the_same_parameter_gradients():
-    lean = cnn6.backward(P, TRACE, Y, with_dx=False)
-    assert lean.dx is None
+def test_backward_gives_dx_only_when_asked_and_the_same_parameter_gradients():
+    assert GRADS.dx is None  # the default: training needs no gradient of the image
+    assert cnn6.backward(P, TRACE, Y, with_dx=False).dx is None
+    full = cnn6.backward(P, TRACE, Y, with_dx=True)
+    assert full.dx.shape == X.shape
+    np.testing.assert_array_equal(full.dx, cnn6.conv2d_backward(GRADS.dz1, X, P.kernel)[0])
     for name in ("kernel", "conv_bias", "weights", "fc_bias", "dz1"):
-        np.testing.assert_array_equal(getattr(lean, name), getattr(GRADS, name))
+        np.testing.assert_array_equal(getattr(full, name), getattr(GRADS, name))
     dx, dk, db = cnn6.conv2d_backward(GRADS.dz1, X, P.kernel, with_dx=False)
     assert dx is None
     np.testing.assert_array_equal(dk, GRADS.kernel)

@@ -40,7 +40,7 @@ def test_matches_naive_loop_implementation(activation, n):
             X, y = X[0], int(y[0])
         params = random_params(rng)
         trace = cnn6.forward(params, X, y, activation)
-        grads = cnn6.backward(params, trace, y)
+        grads = cnn6.backward(params, trace, y, with_dx=True)
         ref = naive_network(params, X, y, activation)
         for name in TRACE_FIELDS:
             got = getattr(trace, name)
@@ -72,7 +72,7 @@ def test_trace_shapes_one_image_and_batch():
 def test_trace_and_grads_are_read_only_records():
     x, y, params = cnn6.running_example()
     trace = cnn6.forward(params, x, y)
-    grads = cnn6.backward(params, trace, y)
+    grads = cnn6.backward(params, trace, y, with_dx=True)
     for record, field in ((trace, "z1"), (trace, "loss"), (grads, "kernel"), (grads, "dz1")):
         with pytest.raises(AttributeError):
             setattr(record, field, None)
@@ -96,7 +96,7 @@ def test_running_example_by_hand_first_window():
 @pytest.mark.parametrize("n", [None, 5])
 def test_parameter_gradients_against_numerical_gradient(activation, n):
     params, X, y = safe_case(activation, n, seed=200)
-    grads = cnn6.backward(params, cnn6.forward(params, X, y, activation), y)
+    grads = cnn6.backward(params, cnn6.forward(params, X, y, activation), y, with_dx=True)
     num = cnn6.numerical_gradient(params, X, y, activation=activation)
     for name in PARAM_FIELDS:
         assert np.shape(getattr(grads, name)) == np.shape(getattr(params, name)), name
@@ -120,7 +120,7 @@ def test_numerical_gradient_is_central_differences():
 
 def test_running_example_gradients():
     x, y, params = cnn6.running_example()
-    grads = cnn6.backward(params, cnn6.forward(params, x, y), y)
+    grads = cnn6.backward(params, cnn6.forward(params, x, y), y, with_dx=True)
     num = cnn6.numerical_gradient(params, x, y)
     assert rel_error(vector(grads), vector(num)) <= TOLERANCE
 
@@ -154,7 +154,7 @@ def _tail_losses(params, y, activation):
 def test_deltas_against_finite_differences(activation, n):
     params, X, y = safe_case(activation, n, seed=400, every_window=True)
     trace = cnn6.forward(params, X, y, activation)
-    grads = cnn6.backward(params, trace, y)
+    grads = cnn6.backward(params, trace, y, with_dx=True)
     at = dict(dz4=trace.z4, da3=trace.a3, da2=trace.a2, da1=trace.a1, dz1=trace.z1, dx=trace.x)
     for name, loss in _tail_losses(params, y, activation).items():
         assert loss(np.asarray(at[name])) == pytest.approx(trace.loss, rel=1e-12), name
@@ -167,7 +167,7 @@ def test_delta_formulas_of_the_design():
     """dz4 = (a4 - y) / n, da3 = dz4 w, dw = sum dz4 a3, db = sum dz4, db_conv = sum dz1."""
     params, X, y = safe_case("relu", 6, seed=500)
     trace = cnn6.forward(params, X, y)
-    grads = cnn6.backward(params, trace, y)
+    grads = cnn6.backward(params, trace, y, with_dx=True)
     dz4 = (trace.a4 - y) / 6
     assert_allclose(grads.dz4, dz4, rtol=1e-12)
     assert_allclose(grads.da3, dz4[:, None] * params.weights, rtol=1e-12)
@@ -188,9 +188,9 @@ def test_batch_equals_images_one_by_one(activation):
     X, y = cnn6.make_dataset(n, rng)
     params = random_params(rng)
     batch = cnn6.forward(params, X, y, activation)
-    gb = cnn6.backward(params, batch, y)
+    gb = cnn6.backward(params, batch, y, with_dx=True)
     singles = [cnn6.forward(params, X[i], y[i], activation) for i in range(n)]
-    gs = [cnn6.backward(params, singles[i], y[i]) for i in range(n)]
+    gs = [cnn6.backward(params, singles[i], y[i], with_dx=True) for i in range(n)]
     for name in TRACE_FIELDS + ("pool_idx",):
         stacked = np.array([getattr(t, name) for t in singles])
         assert_allclose(getattr(batch, name), stacked, rtol=1e-12, atol=1e-14, err_msg=name)
@@ -205,8 +205,8 @@ def test_batch_equals_images_one_by_one(activation):
 
 def test_batch_of_one_equals_one_image():
     x, y, params = cnn6.running_example()
-    one = cnn6.backward(params, cnn6.forward(params, x, y), y)
-    batch = cnn6.backward(params, cnn6.forward(params, x[None], [y]), [y])
+    one = cnn6.backward(params, cnn6.forward(params, x, y), y, with_dx=True)
+    batch = cnn6.backward(params, cnn6.forward(params, x[None], [y]), [y], with_dx=True)
     for name in DELTAS:
         assert_allclose(getattr(batch, name)[0], getattr(one, name), rtol=1e-12, atol=1e-15)
     for name in PARAM_FIELDS:
@@ -226,7 +226,7 @@ def test_tie_rule_in_the_network(activation):
     trace = cnn6.forward(params, x, 1, activation)
     assert_array_equal(trace.z1, np.full((4, 4), 2.75))
     assert_array_equal(trace.pool_idx, [[0, 2], [8, 10]])
-    grads = cnn6.backward(params, trace, 1)
+    grads = cnn6.backward(params, trace, 1, with_dx=True)
     expected = np.zeros((4, 4))
     expected[0, 0], expected[0, 2], expected[2, 0], expected[2, 2] = grads.da3
     assert_allclose(grads.da1, expected, rtol=1e-15)
@@ -251,7 +251,7 @@ def test_sgd_step_by_hand():
 def test_sgd_step_accepts_grads_and_descends():
     x, y, params = cnn6.running_example()
     trace = cnn6.forward(params, x, y)
-    grads = cnn6.backward(params, trace, y)
+    grads = cnn6.backward(params, trace, y, with_dx=True)
     lr = 1e-3
     new = cnn6.sgd_step(params, grads, lr)
     assert_allclose(vector(new), vector(params) - lr * vector(grads), rtol=1e-15)
@@ -266,7 +266,7 @@ def test_gradient_ascent_would_raise_the_loss():
     """The sign check the original notebook failed: + lr * g increases the loss."""
     x, y, params = cnn6.running_example()
     trace = cnn6.forward(params, x, y)
-    grads = cnn6.backward(params, trace, y)
+    grads = cnn6.backward(params, trace, y, with_dx=True)
     up = cnn6.sgd_step(params, cnn6.Params(*(-getattr(grads, f) for f in PARAM_FIELDS)), 1e-3)
     assert cnn6.forward(up, x, y).loss > trace.loss
 
@@ -377,7 +377,7 @@ def test_logit_of_1000_is_finite_without_warnings(sign, y, activation):
             trace = cnn6.forward(params, X, Y, activation)
             assert np.all(trace.z4 == 1000.0 * sign)
             assert trace.loss == pytest.approx(1000.0 if wrong else 0.0, abs=1e-12)
-            grads = cnn6.backward(params, trace, Y)
+            grads = cnn6.backward(params, trace, Y, with_dx=True)
             for name in DELTAS + PARAM_FIELDS:
                 assert np.all(np.isfinite(getattr(grads, name))), name
             n = 1 if np.ndim(X) == 2 else 2

@@ -14,7 +14,7 @@ from cnn6.passview import PassView, show_pass
 def example():
     x, y, params = cnn6.running_example()
     trace = cnn6.forward(params, x, y)
-    return trace, cnn6.backward(params, trace, y), params
+    return trace, cnn6.backward(params, trace, y, with_dx=True), params
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,9 @@ def test_bad_input_names_the_argument(example):
         show_pass(batch, grads, params)
     with pytest.raises(ValueError, match="^digits"):
         show_pass(trace, grads, params, digits=-1)
+    lean = cnn6.backward(params, trace, trace.y)  # no dx: backward's default
+    with pytest.raises(ValueError, match=r"^grads: expected dx too.*with_dx=True"):
+        show_pass(trace, lean, params)
 
 
 def test_pool_winners_are_outlined_in_a1_and_da1_only(example, view):

@@ -231,7 +231,7 @@ def test_sigmoid_and_loss_stay_finite(z, seed):
 @given(activations, batches, seeds)
 def test_network_gradients_against_numerical_gradient(activation, n, seed):
     params, X, y = safe_case(activation, n, seed % 10_000, margin=1e-4)
-    grads = cnn6.backward(params, cnn6.forward(params, X, y, activation), y)
+    grads = cnn6.backward(params, cnn6.forward(params, X, y, activation), y, with_dx=True)
     num = cnn6.numerical_gradient(params, X, y, activation=activation)
     assert rel_error(grads.params().to_vector(), num.to_vector()) <= TOLERANCE
 
@@ -247,7 +247,7 @@ def test_network_matches_naive_loops_and_batch_equals_images(
         rng.normal(size=(3, 3)), float(rng.normal()), rng.normal(size=4), float(rng.normal())
     )
     trace = cnn6.forward(params, X, y, activation)
-    grads = cnn6.backward(params, trace, y)
+    grads = cnn6.backward(params, trace, y, with_dx=True)
     ref = naive_network(params, X, y, activation)
     for name in ("z1", "a1", "a2", "a3", "z4", "a4"):
         assert_allclose(getattr(trace, name), ref[name], rtol=1e-9, atol=1e-12, err_msg=name)
@@ -266,7 +266,7 @@ def test_network_matches_naive_loops_and_batch_equals_images(
         assert_allclose(getattr(grads, name), ref[name], rtol=1e-8, atol=1e-12, err_msg=name)
     # each image alone: the batch's parameter gradient is the mean, its deltas carry 1/n
     singles = [
-        cnn6.backward(params, cnn6.forward(params, X[i], y[i], activation), y[i]) for i in range(n)
+        cnn6.backward(params, cnn6.forward(params, X[i], y[i], activation), y[i], with_dx=True) for i in range(n)
     ]
     for name in ("kernel", "weights"):
         mean = np.mean([getattr(g, name) for g in singles], axis=0)

@@ -129,7 +129,8 @@ class Grads(NamedTuple):
 
     Parameter gradients under the parameters' names: kernel (3, 3), conv_bias, weights (4,),
     fc_bias. Deltas ``d`` + the quantity they are the gradient of, with its shape:
-    dz4, da3, da2, da1, dz1, and dx (the input gradient, a saliency map).
+    dz4, da3, da2, da1, dz1, and dx (the input gradient, a saliency map; None unless
+    :func:`backward` was asked for it with ``with_dx=True``).
     """
 
     kernel: np.ndarray
@@ -210,7 +211,7 @@ def _forward_args(params, X, y=None, activation="relu"):
     return dict(params=params, X=X, y=y, activation=check.activation(activation))
 
 
-def _backward_args(params, trace, y, *, with_dx=True):
+def _backward_args(params, trace, y, *, with_dx=False):
     if params is not (trace.params if isinstance(trace, Trace) else None):
         params = checked_params(params)
         if not isinstance(trace, Trace):
@@ -296,12 +297,13 @@ def forward(params, X, y=None, activation="relu") -> Trace:
 
 # --------------------------------------------------------------------------- backward
 @check.on_entry(_backward_args)
-def backward(params, trace, y, *, with_dx=True) -> Grads:
+def backward(params, trace, y, *, with_dx=False) -> Grads:
     """Backpropagate the loss of ``trace`` (from :func:`forward`) with labels ``y``.
 
     Returns a :class:`Grads`: the four parameter gradients and every delta, each with the
-    shape of the quantity it is the gradient of (``dx`` None when ``with_dx`` is False:
-    training needs only the parameters' gradients).
+    shape of the quantity it is the gradient of. ``dx``, the gradient with respect to the
+    image, only with ``with_dx=True`` (else None): training needs the parameters' gradients
+    alone, so by default the last step, the costliest, is left out.
     """
     n = np.size(trace.z4)  # 1 for one image
     dz4 = (trace.a4 - y) / n  # sigmoid and cross-entropy together; mean over the batch

@@ -115,6 +115,10 @@ def _pair(trace, grads):
         )
     if trace.loss is None:
         raise ValueError("trace: expected a trace with a loss (call cnn6.forward with y)")
+    if grads.dx is None:
+        raise ValueError(
+            "grads: expected dx too; call cnn6.backward(params, trace, y, with_dx=True)"
+        )
     if np.shape(grads.dz1) != np.shape(trace.z1):
         raise ValueError(
             f"grads: expected the gradients of this trace, got dz1 {np.shape(grads.dz1)}"

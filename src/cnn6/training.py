@@ -215,7 +215,7 @@ class Run:
         t = self.theta
         current = Params(t[:9].reshape(3, 3), float(t[9]), t[10:14], float(t[14]))
         trace = forward(current, X, None, s["activation"])
-        g = _grad_vector(backward(current, trace, y, with_dx=False))
+        g = _grad_vector(backward(current, trace, y))
         self.steps += 1
         beta = s["momentum"]
         if s["optimizer"] == "sgd":
