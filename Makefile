@@ -207,7 +207,9 @@ lock:
 	UV_PYTHON_DOWNLOADS=never $(UV) pip compile --quiet --universal --python-version 3.11 \
 		-c _build/book-pins.txt requirements-coursework.in -o requirements-coursework.txt
 
-# Re-execute every notebook in place in a fresh kernel of the venv, storing widget state.
+# Re-execute every notebook in place in a fresh kernel of the venv, storing widget state; then
+# join each cell's consecutive prints into one output (nbconvert coalesces before it executes,
+# so a second pass does it), as a print split by the kernel's flush timer would show as two.
 execute: $(STAMP)
 	@$(PY) -c "import sys; from jupyter_client.kernelspec import KernelSpecManager as M; \
 	s = M().get_kernel_spec('python3'); a = s.argv[0]; \
@@ -220,6 +222,8 @@ ifneq ($(strip $(NOTEBOOKS)),)
 		--ExecutePreprocessor.store_widget_state=True \
 		--ExecutePreprocessor.record_timing=False \
 		$(NOTEBOOKS)
+	$(PY) -m jupyter nbconvert --to notebook --inplace --log-level=WARN \
+		--CoalesceStreamsPreprocessor.enabled=True $(NOTEBOOKS)
 else
 	@echo "No notebooks in book/ yet."
 endif

@@ -527,7 +527,7 @@ def explore_network(
     def compute(v):
         x, p = _x_from(v), _params_from(v)
         t = forward(p, x, v["y"], activation=v["activation"])
-        g = backward(p, t, v["y"])
+        g = backward(p, t, v["y"], with_dx=True)  # the whole pass, down to the image
         after = sgd_step(p, g, v["lr"])
         t_after = forward(after, x, v["y"], activation=v["activation"])
         step = Row(
