@@ -266,7 +266,8 @@ def test_network_matches_naive_loops_and_batch_equals_images(
         assert_allclose(getattr(grads, name), ref[name], rtol=1e-8, atol=1e-12, err_msg=name)
     # each image alone: the batch's parameter gradient is the mean, its deltas carry 1/n
     singles = [
-        cnn6.backward(params, cnn6.forward(params, X[i], y[i], activation), y[i], with_dx=True) for i in range(n)
+        cnn6.backward(params, cnn6.forward(params, X[i], y[i], activation), y[i], with_dx=True)
+        for i in range(n)
     ]
     for name in ("kernel", "weights"):
         mean = np.mean([getattr(g, name) for g in singles], axis=0)
