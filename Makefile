@@ -45,9 +45,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 		node_modules/@jupyter-widgets/html-manager/dist/*.woff $(VENDOR)/widgets/
 	touch $@
 
-# Debian packages (chromium for the browser tests; TeX and poppler for `make pdf` and its
-# test), installed when missing if we are root, otherwise the script says what to install.
-# The same script serves .ci/run; the package lists live in it alone.
+# Debian packages (chromium-headless-shell for the browser tests; TeX and poppler for `make pdf`
+# and its test), installed when missing if we are root, otherwise the script says what to
+# install. The same script serves .ci/run; the package lists live in it alone.
 browser:
 	@tools/system-packages.sh browser
 
@@ -136,9 +136,9 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 # Tests are marked by what they need (markers registered in pyproject.toml): `book` (the
-# HTML build, done once per run and shared), `browser` (chromium), `pdf` (TeX), `coursework`
-# (nbgrader), `bench` (the benchmark scripts), `hub` (JupyterHub). Unmarked tests need only
-# the venv.
+# HTML build, done once per run and shared), `browser` (chromium-headless-shell), `pdf` (TeX),
+# `coursework` (nbgrader), `bench` (the benchmark scripts), `hub` (JupyterHub). Unmarked tests
+# need only the venv.
 SLOW := book or browser or pdf or coursework or bench or hub
 
 # The fast path: lint, then the engine, display and notebook-structure tests (`--dist

@@ -33,7 +33,10 @@ animations and the network explorer) is executed with its widget state stored, b
 copy of the book and checked the same way, with the checks that depend on content made
 strict: labelled controls shown, the explorer's matrices shown, every animation advancing.
 
-Chromium: ``/usr/bin/chromium`` (or ``$CNN6_CHROMIUM``); ``make test`` installs Debian's
+Chromium: Debian's ``chromium-headless-shell`` (``/usr/bin/chromium-headless-shell``, or
+``$CNN6_CHROMIUM``): the same Chromium as Debian's ``chromium``, built as the headless shell
+that Playwright's own headless runs use, which draws the same pages for less CPU than the full
+browser run headless (none of these tests needs the full browser). ``make test`` installs the
 package when it is missing. Without it these tests fail, they never skip.
 """
 
@@ -57,9 +60,8 @@ pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("CNN6_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CNN6_CHROMIUM", "/usr/bin/chromium-headless-shell")
 CHROMIUM_FLAGS = [
-    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -100,12 +102,14 @@ PAGES = toc_pages()
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
-    """Debian's chromium, never a browser downloaded by ``playwright install``."""
+    """Debian's chromium-headless-shell, never a browser downloaded by ``playwright install``
+    (headless by nature; playwright passes ``--headless`` itself)."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(
-            f"{CHROMIUM} not found: the browser tests need Debian's chromium. As root: "
-            "apt-get update && apt-get install -y --no-install-recommends chromium "
-            "(`make test` does it), or set CNN6_CHROMIUM to a chromium executable."
+            f"{CHROMIUM} not found: the browser tests need Debian's chromium-headless-shell. "
+            "As root: apt-get update && apt-get install -y --no-install-recommends "
+            "chromium-headless-shell (`make test` does it), or set CNN6_CHROMIUM to a "
+            "chromium executable."
         )
     return {"executable_path": CHROMIUM, "args": CHROMIUM_FLAGS, "headless": True}
 

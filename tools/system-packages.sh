@@ -2,8 +2,9 @@
 # Debian packages the tests need beyond Python, installed only when missing. Called by
 # `make browser`, `make tex` and .ci/run, so the list lives here alone.
 #
-#   tools/system-packages.sh browser   chromium, for the browser tests (never `playwright install`,
-#                                      which downloads a browser)
+#   tools/system-packages.sh browser   chromium-headless-shell (Debian's chromium built as the
+#                                      headless shell), for the browser tests (never
+#                                      `playwright install`, which downloads a browser)
 #   tools/system-packages.sh tex       TeX and poppler, for `make pdf` and its test
 #   tools/system-packages.sh all       both, with one apt-get update
 #
@@ -12,8 +13,8 @@
 set -euo pipefail
 
 # Each group: the commands that must be found, then the packages that provide them.
-browser_commands=(chromium)
-browser_packages=(chromium)
+browser_commands=(chromium-headless-shell)
+browser_packages=(chromium-headless-shell)
 tex_commands=(latexmk xelatex pdftotext pdfimages)
 tex_packages=(latexmk texlive-latex-extra texlive-fonts-recommended texlive-xetex fonts-freefont-otf
               fonts-dejavu-core poppler-utils)
