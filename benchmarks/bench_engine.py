@@ -21,8 +21,10 @@ those it may use: ``taskset -c 1`` picks core 1) with one BLAS thread. Each figu
 median of several repeats (samples per second, wall clock; ``--clock cpu`` for CPU time); the
 public loop's, the engine's and torch's repeats at every batch size take turns,
 so that a change in the machine's speed (a virtual machine's varies with its host's load)
-falls on them alike. Run it on an otherwise idle machine: another process on the same core
-(a test run, a build) lowers every figure.
+falls on them alike. Each "x PyTorch" column is the median, over the repeats, of the ratio of
+two runs that follow each other (``ratio``): the machine's drift, which moves the samples/s
+figures from one run of the script to the next, cancels in it. Run it on an otherwise idle
+machine: another process on the same core (a test run, a build) lowers every figure.
 
     .venv/bin/python benchmarks/bench_engine.py
     .venv/bin/python benchmarks/bench_engine.py --repeats 9 --seconds 0.5
@@ -212,12 +214,13 @@ def check_agreement(params, X, y, with_torch):
 
 # --------------------------------------------------------------------------- timing
 def throughputs(jobs, repeats, seconds, clock=time.perf_counter):
-    """Median samples per second of each job over ``repeats`` runs of about ``seconds`` each.
+    """Samples per second of each job in each of ``repeats`` runs of about ``seconds`` each.
 
     jobs: {(batch_size, name): (step, batches)}, ``step(*batch)`` being one training step.
-    The jobs' runs take turns (every job once, then every job again, ...), so that a change in
-    the machine's speed during the measurement (other processes, other virtual machines on the
-    host) falls on all of them alike.
+    Returns {(batch_size, name): [rate of repeat 1, rate of repeat 2, ...]}. The jobs' runs
+    take turns (every job once, in the order given, then every job again, ...), so that a
+    change in the machine's speed during the measurement (other processes, other virtual
+    machines on the host) falls on all of them alike, and most alike on neighbours in the order.
     """
     plans = {}
     for key, (step, batches) in jobs.items():
@@ -235,7 +238,16 @@ def throughputs(jobs, repeats, seconds, clock=time.perf_counter):
         for key, (step, batches) in jobs.items():
             elapsed = _run_steps(step, batches, plans[key], clock)
             rates[key].append(plans[key] * key[0] / elapsed)
-    return {key: statistics.median(r) for key, r in rates.items()}
+    return rates
+
+
+def ratio(rates, key, against):
+    """How many times faster job ``key`` is than job ``against``: the median over the repeats
+    of the two jobs' ratio in the same repeat. The jobs' order puts torch right after the public
+    loop and right before the engine, so that each ratio compares two runs that follow each
+    other, and a drift of the machine's speed over the minute the measurement takes cancels
+    in it; a ratio of the two medians would compare runs far apart."""
+    return statistics.median(a / b for a, b in zip(rates[key], rates[against], strict=True))
 
 
 def _run_steps(step, batches, steps, clock):
@@ -327,16 +339,17 @@ def main(argv=None) -> int:
         public = PublicRun(params)  # takes the labels as make_dataset gives them, int64
         public_batches = [(X[c], y[c]) for c in cuts]
         jobs[batch_size, "public"] = (functools.partial(public.update, rate=RATE), public_batches)
+        if with_torch:  # between the two steps it is compared with, in the order of the turns
+            torch_batches = [TorchRun.batch(Xb, yb) for Xb, yb in batches]
+            jobs[batch_size, "torch"] = (TorchRun(params).update, torch_batches)
         for optimizer in OPTIMIZERS:
             step = functools.partial(as_in_train(engine_run(params, optimizer)), rate=RATE)
             jobs[batch_size, f"engine {optimizer}"] = (step, batches)
-        if with_torch:
-            torch_batches = [TorchRun.batch(Xb, yb) for Xb, yb in batches]
-            jobs[batch_size, "torch"] = (TorchRun(params).update, torch_batches)
         naive = NaiveRun(params, "sgd")
         naive_jobs[batch_size, "naive"] = (functools.partial(naive.update, rate=RATE), batches)
-    rates = throughputs(jobs, args.repeats, args.seconds, clock)
-    rates |= throughputs(naive_jobs, min(args.repeats, 3), args.seconds, clock)
+    runs = throughputs(jobs, args.repeats, args.seconds, clock)
+    runs |= throughputs(naive_jobs, min(args.repeats, 3), args.seconds, clock)
+    rates = {key: statistics.median(r) for key, r in runs.items()}
 
     default = OPTIMIZERS[1]  # cnn6.train's optimizer
     print(
@@ -349,7 +362,7 @@ def main(argv=None) -> int:
         cells = [f"{b}"] + [f"{rates[b, key]:,.0f}" for key in columns]
         if with_torch:
             cells.append(f"{rates[b, 'torch']:,.0f}")
-            cells += [f"{rates[b, key] / rates[b, 'torch']:.1f}x" for key in columns[:2]]
+            cells += [f"{ratio(runs, (b, key), (b, 'torch')):.1f}x" for key in columns[:2]]
         else:
             cells += ["-", "-", "-"]
         print("| " + " | ".join(cells) + " |")
