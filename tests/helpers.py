@@ -46,6 +46,20 @@ def rel_error(a, b) -> float:
     return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
 
 
+# Central differences with eps = 1e-6 carry a rounding error of about 1e-16 * |f| / 1e-6 per
+# entry, some 1e-10 for losses of order one: a gradient entry near 1e-3 (which random inputs
+# give) cannot be matched to TOLERANCE relatively. A wrong formula misses by far more.
+FD_ATOL = 1e-9
+
+
+def agrees_with_differences(analytic, numeric) -> bool:
+    """True when an analytic gradient matches central differences (``finite_diff``): a
+    relative error of at most TOLERANCE, or every entry within FD_ATOL, the differences' own
+    rounding error."""
+    gap = np.max(np.abs(np.asarray(analytic, dtype=np.float64) - numeric))
+    return rel_error(analytic, numeric) <= TOLERANCE or bool(gap <= FD_ATOL)
+
+
 def finite_diff(f, x, eps=1e-6):
     """Central differences of the scalar function ``f`` at the float64 array ``x``.
 
