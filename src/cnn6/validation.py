@@ -208,12 +208,11 @@ def labels(value, name: str, n: int | None, *, shape: tuple[int, ...] | None = N
     want = shape if shape is not None else (() if n is None else (n,))
     if want == () and type(value) is int and value in (0, 1):
         return np.array(float(value))  # the usual label of one image, without the steps below
-    if (  # the usual labels of a batch: a few integers or floats, 0 and 1 only
+    if (  # the usual labels of a batch: an array of numbers, 0 and 1 only, of the right shape
         type(value) is np.ndarray
         and value.shape == want
         and value.dtype.kind in "biuf"
-        and value.size <= (64 if value.dtype.kind in "biu" else 16)
-        and set(value.ravel().tolist()) <= {0, 1}
+        and _zeros_and_ones(value)
     ):
         return value.astype(np.float64)  # a copy, as below
     arr = np.asarray(value)
