@@ -194,6 +194,10 @@ def cases():
         (params_with(kernel=np.ones((3, 2))), ValueError, "grads.kernel"),
         (params_with(weights=with_nan(P.weights)), ValueError, "grads.weights"),
         (params_with(fc_bias=np.nan), ValueError, "grads.fc_bias"),
+        # a Grads is taken on its types and shapes; its values show in the step's result
+        (GRADS._replace(kernel=with_nan(GRADS.kernel)), ValueError, "grads.kernel"),
+        (GRADS._replace(weights=with_inf(GRADS.weights)), ValueError, "grads.weights"),
+        (GRADS._replace(conv_bias=-np.inf), ValueError, "grads.conv_bias"),
     ]:
         add("sgd_step-grads", lambda g=grads: cnn6.sgd_step(P, g, 0.1), exc, name)
     for lr, exc in [
@@ -205,6 +209,9 @@ def cases():
         (None, TypeError),
     ]:
         add("sgd_step-lr", lambda lr=lr: cnn6.sgd_step(P, GRADS, lr), exc, "lr")
+    # finite gradients and a finite lr whose product overflows: the new params would be inf
+    huge_grads = params_with(kernel=np.full((3, 3), 1e300))
+    add("sgd_step-lr-overflow", lambda: cnn6.sgd_step(P, huge_grads, 1e300), ValueError, "lr")
 
     # numerical_gradient(params, X, y, eps, activation)
     for params, exc, name in BAD_PARAMS[:4]:
@@ -681,6 +688,53 @@ def test_huge_finite_values_pass_although_their_sums_overflow():
     big = cnn6.Params(np.full((3, 3), 1e308), 1e308, np.full(4, -1e308), 1e308)
     assert cnn6.network.checked_params(big).kernel[0, 0] == 1e308
     assert check.array(np.full(4, 1e200), "a", (1,))[0] == 1e200
+
+
+def test_the_engines_params_are_sealed_read_only_and_taken_unchecked():
+    """init_params, sgd_step and from_vector seal what they return: read-only arrays, so that
+    its values stay the checked ones and the public functions take it as it is."""
+    made = [
+        cnn6.init_params(np.random.default_rng(3)),
+        cnn6.sgd_step(P, GRADS, 0.1),
+        cnn6.Params.from_vector(P.to_vector()),
+    ]
+    for params in made:
+        assert params._sealed
+        with pytest.raises(ValueError, match="read-only"):
+            params.kernel[0, 0] = np.nan
+        with pytest.raises(ValueError, match="read-only"):
+            params.weights[...] = np.inf
+        assert cnn6.network.checked_params(params) is params
+    # the arrays cannot be made writeable behind the seal's back through a view either
+    with pytest.raises(ValueError):
+        made[0].kernel[:1].setflags(write=True)
+    # a Params a user makes is not sealed, even from sealed arrays
+    assert not cnn6.Params(*dataclasses.astuple(made[0]))._sealed
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_a_copy_of_a_sealed_params_is_not_sealed_and_is_checked(how):
+    import copy
+    import pickle
+
+    sealed = cnn6.sgd_step(P, GRADS, 0.1)
+    duplicate = {
+        "copy": copy.copy,
+        "deepcopy": copy.deepcopy,
+        "pickle": lambda p: pickle.loads(pickle.dumps(p)),
+    }[how](sealed)
+    assert np.array_equal(duplicate.to_vector(), sealed.to_vector()) and not duplicate._sealed
+    if duplicate.kernel.flags.writeable:  # the copy's own arrays: a NaN put into them is caught
+        duplicate.kernel[1, 1] = np.nan
+        with pytest.raises(ValueError, match=r"^params.kernel: expected finite"):
+            cnn6.forward(duplicate, X)
+
+
+def test_a_step_whose_sum_overflows_but_whose_values_are_finite_is_accepted():
+    big = cnn6.Params(np.full((3, 3), 1e308), 1e308, np.full(4, 1e308), 1e308)
+    with np.errstate(over="ignore"):
+        new = cnn6.sgd_step(big, GRADS, 1e-3)
+    assert new._sealed and np.isfinite(new.to_vector()).all()
 
 
 def test_a_params_changed_in_place_after_a_check_is_checked_again():

@@ -61,24 +61,46 @@ def _from_vector_args(cls, vector):
     return dict(cls=cls, vector=vector)
 
 
+def _sealed_result(params, arguments):
+    """``on_exit`` of the functions that make a Params from checked values: it is sealed."""
+    return _seal(params)
+
+
+def _seal(params: Params) -> Params:
+    """Mark ``params``, whose values the engine made and found finite, as checked, and make its
+    arrays read-only so that they stay so (the engine's arrays are its own: no one else holds
+    them). The public functions then take it as it is."""
+    params.kernel.setflags(write=False)
+    params.weights.setflags(write=False)
+    params.__dict__["_sealed"] = True
+    return params
+
+
 @dataclass(frozen=True)
 class Params:
     """The 15 parameters: kernel (3, 3), conv_bias float, weights (4,), fc_bias float.
 
-    Frozen: to change a value, make a new Params. Every public function that receives a Params
-    checks it (15 numbers: a sum of Python floats in the usual case), so a NaN put into one of
-    its arrays in place is still caught.
+    Frozen: to change a value, make a new Params. The engine's own (from :func:`init_params`,
+    :func:`sgd_step` and :meth:`from_vector`) are sealed: their values were checked when made
+    and their arrays are read-only, so the public functions take them without a check. Every
+    other Params is checked by each public function that receives it (15 numbers: a sum of
+    Python floats in the usual case), so a NaN put into one of its arrays in place is caught.
     """
 
     kernel: np.ndarray
     conv_bias: float
     weights: np.ndarray
     fc_bias: float
+    _sealed = False  # not a field: True in the instance's dict once the engine sealed it
 
     def __init__(self, kernel, conv_bias, weights, fc_bias):
         # frozen: the fields are set once, here, in the instance's dict (quicker than the four
         # object.__setattr__ calls the dataclass would write)
         self.__dict__.update(kernel=kernel, conv_bias=conv_bias, weights=weights, fc_bias=fc_bias)
+
+    def __getstate__(self):
+        # a copy (copy, deepcopy, pickle) has arrays of its own, writeable: it is not sealed
+        return {k: v for k, v in self.__dict__.items() if k != "_sealed"}
 
     def __repr__(self) -> str:
         k = np.array2string(self.kernel, precision=4, floatmode="fixed", separator=", ")
@@ -93,7 +115,7 @@ class Params:
         return np.concatenate([np.ravel(getattr(self, name)) for name in PARAM_NAMES])
 
     @classmethod
-    @check.on_entry(_from_vector_args)
+    @check.on_entry(_from_vector_args, on_exit=_sealed_result)
     def from_vector(cls, vector) -> Params:
         """Inverse of :meth:`to_vector`; vector: (15,)."""
         v = vector
@@ -150,20 +172,31 @@ class Grads(NamedTuple):
 
 
 # --------------------------------------------------------------------------- argument checks
-def _usual(p) -> bool:
-    """True in the usual case: the fields of ``p`` are float64 arrays of the right shapes and
-    Python floats, all finite (a NaN or an inf makes the sum NaN or inf; a sum that overflows
-    sends the rare finite case to the full checks). For 15 numbers, Python's sum is quicker
-    than numpy's calls."""
-    k, w, cb, fb = p.kernel, p.weights, p.conv_bias, p.fc_bias
+def _shaped(p) -> bool:
+    """True when the fields of ``p`` are float64 arrays of the right shapes and Python floats."""
+    k, w = p.kernel, p.weights
     return (
         type(k) is type(w) is np.ndarray
         and k.dtype is w.dtype is check.FLOAT64
         and k.shape == (3, 3)
         and w.shape == (4,)
-        and type(cb) is type(fb) is float
-        and math.isfinite(sum(k.ravel().tolist()) + sum(w.tolist()) + cb + fb)
+        and type(p.conv_bias) is type(p.fc_bias) is float
     )
+
+
+def _finite(p) -> bool:
+    """True when the 15 numbers of a :func:`_shaped` ``p`` are finite: a NaN or an inf makes
+    their sum NaN or inf (a sum that overflows sends the rare finite case to the full checks).
+    For 15 numbers, Python's sum is quicker than numpy's calls."""
+    return math.isfinite(
+        sum(p.kernel.ravel().tolist()) + sum(p.weights.tolist()) + p.conv_bias + p.fc_bias
+    )
+
+
+def _usual(p) -> bool:
+    """True in the usual case: ``p`` is shaped and finite, and needs no conversion."""
+    return _shaped(p) and _finite(p)
+
 
 
 def checked_params(params, name="params") -> Params:
@@ -173,7 +206,7 @@ def checked_params(params, name="params") -> Params:
         raise TypeError(
             f"{name}: expected a cnn6.Params (see cnn6.init_params), got {type(params).__name__}"
         )
-    if _usual(params):
+    if params._sealed or _usual(params):
         return params  # the same object, which backward recognises in its trace
     values = {}
     for field, shape in PARAM_SHAPES.items():
@@ -230,9 +263,27 @@ def _backward_args(params, trace, y, *, with_dx=False):
 
 def _sgd_step_args(params, grads, lr):
     params = checked_params(params)
-    if not (isinstance(grads, Grads) and _usual(grads)):  # a Grads from backward is usual
+    # the types and shapes of grads here, their values in the step's result (below)
+    if not (isinstance(grads, (Grads, Params)) and _shaped(grads)):
         grads = checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
     return dict(params=params, grads=grads, lr=check.real(lr, "lr", low=0.0, low_open=True))
+
+
+def _sgd_step_result(new, arguments):
+    """The new params, sealed. A NaN or an inf in the gradients reaches these 15 numbers, so
+    they are checked here, once, rather than the gradients on entry; so is a step that
+    overflows (lr times a gradient beyond 1.8e308)."""
+    if not _finite(new):
+        grads = arguments["grads"]
+        checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
+        try:
+            new = checked_params(new)  # finite: only their sum overflowed
+        except ValueError:
+            raise ValueError(
+                f"lr: expected a step that stays finite, got lr={arguments['lr']}, whose "
+                "product with the gradients overflows"
+            ) from None
+    return _seal(new)
 
 
 def _accuracy_args(params, X, y, activation="relu"):
@@ -260,7 +311,7 @@ def _relative_error_args(a, b):
 
 
 # --------------------------------------------------------------------------- init
-@check.on_entry(_init_params_args)
+@check.on_entry(_init_params_args, on_exit=_sealed_result)
 def init_params(rng, kernel_scale=None, weight_scale=0.5) -> Params:
     """Random starting parameters.
 
@@ -316,7 +367,7 @@ def backward(params, trace, y, *, with_dx=False) -> Grads:
 
 
 # --------------------------------------------------------------------------- update
-@check.on_entry(_sgd_step_args)
+@check.on_entry(_sgd_step_args, on_exit=_sgd_step_result)
 def sgd_step(params, grads, lr) -> Params:
     """One step of gradient descent: each parameter minus ``lr`` times its gradient.
 

@@ -28,12 +28,14 @@ FLOAT64 = np.dtype(np.float64)  # the one float64 dtype numpy gives its arrays
 _inside = contextvars.ContextVar("cnn6_inside_checked_call", default=False)
 
 
-def on_entry(checker):
+def on_entry(checker, on_exit=None):
     """Decorator: check a public function's arguments with ``checker`` at the outermost call.
 
     ``checker`` has the function's own signature (same names, kinds and defaults) and returns
     the cleaned arguments as a dict. It runs only when no checked call is under way; the
     function's body, and every public function it calls, then run on trusted values.
+    ``on_exit(result, arguments)``, when given, runs after the outermost call and returns what
+    its caller gets: a check that the result can tell more cheaply than the arguments.
     """
 
     def decorate(func):
@@ -52,9 +54,10 @@ def on_entry(checker):
             arguments = checker(*args, **kwargs)
             token = _inside.set(True)  # what trusted() does, without its cost per call
             try:
-                return func(**arguments)
+                result = func(**arguments)
             finally:
                 _inside.reset(token)
+            return result if on_exit is None else on_exit(result, arguments)
 
         checked.checker = checker
         return checked
