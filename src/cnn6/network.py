@@ -198,7 +198,6 @@ def _usual(p) -> bool:
     return _shaped(p) and _finite(p)
 
 
-
 def checked_params(params, name="params") -> Params:
     """``params`` when it is a :class:`Params` of finite float64 values of the right shapes,
     a new Params of such values when some field needed converting; else a clear error."""
