@@ -211,9 +211,10 @@ def cases():
         add("sgd_step-lr", lambda lr=lr: cnn6.sgd_step(P, GRADS, lr), exc, "lr")
 
     # finite gradients and a finite lr whose product overflows: the new params would be inf
-    def overflowing_step(grads=params_with(kernel=np.full((3, 3), 1e300))):
+    def overflowing_step():
+        huge_grads = params_with(kernel=np.full((3, 3), 1e300))
         with np.errstate(over="ignore"):  # numpy's warning, before the error
-            return cnn6.sgd_step(P, grads, 1e300)
+            return cnn6.sgd_step(P, huge_grads, 1e300)
 
     add("sgd_step-lr-overflow", overflowing_step, ValueError, "lr")
 
