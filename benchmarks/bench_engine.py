@@ -4,8 +4,8 @@ One training step = forward, backward and parameter update on one mini-batch. Al
 take the same step, plain gradient descent (the update of the book's chapter on the update,
 ``cnn6.sgd_step``), so that their figures compare like with like:
   public  the loop a reader writes after chapter 11: ``cnn6.forward``, ``cnn6.backward``,
-          ``cnn6.sgd_step``, each checking its arguments as any call from outside does (a
-          Params is checked the first time a public function gets it: each new one by forward);
+          ``cnn6.sgd_step``, each checking its arguments as any call from outside does (the
+          Params that sgd_step returns is sealed: forward takes it without a second check);
   engine  ``cnn6.training.Run.update``, the step ``cnn6.train`` runs, with optimizer="sgd",
           timed as ``train`` runs it (inside a checked call: the calls it makes skip checks);
           a second column times the same step with Adam, ``cnn6.train``'s default optimizer;
