@@ -260,11 +260,16 @@ def _backward_args(params, trace, y, *, with_dx=False):
     return dict(params=params, trace=trace, y=y, with_dx=check.flag(with_dx, "with_dx"))
 
 
+def _checked_grads(grads) -> Params:
+    """``grads`` (a :class:`Grads` or a :class:`Params` of gradients) fully checked, as a Params."""
+    return checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
+
+
 def _sgd_step_args(params, grads, lr):
     params = checked_params(params)
     # the types and shapes of grads here, their values in the step's result (below)
     if not (isinstance(grads, (Grads, Params)) and _shaped(grads)):
-        grads = checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
+        grads = _checked_grads(grads)
     return dict(params=params, grads=grads, lr=check.real(lr, "lr", low=0.0, low_open=True))
 
 
@@ -273,8 +278,7 @@ def _sgd_step_result(new, arguments):
     they are checked here, once, rather than the gradients on entry; so is a step that
     overflows (lr times a gradient beyond 1.8e308)."""
     if not _finite(new):
-        grads = arguments["grads"]
-        checked_params(grads.params() if isinstance(grads, Grads) else grads, "grads")
+        _checked_grads(arguments["grads"])  # a NaN or an inf among them: their own error
         try:
             new = checked_params(new)  # finite: only their sum overflowed
         except ValueError:
