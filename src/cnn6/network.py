@@ -99,7 +99,9 @@ class Params:
         self.__dict__.update(kernel=kernel, conv_bias=conv_bias, weights=weights, fc_bias=fc_bias)
 
     def __getstate__(self):
-        # a copy (copy, deepcopy, pickle) has arrays of its own, writeable: it is not sealed
+        # a copy is not sealed: deepcopy and pickle give it writeable arrays of its own, which
+        # may change in place, so it is checked like any Params a user makes (copy.copy's
+        # shares the read-only arrays, and is checked too)
         return {k: v for k, v in self.__dict__.items() if k != "_sealed"}
 
     def __repr__(self) -> str:
