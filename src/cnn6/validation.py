@@ -13,19 +13,29 @@ values the engine made or already checked, and skip them.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
 import inspect
 import math
 import numbers
+import threading
 
 import numpy as np
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu")
 FLOAT64 = np.dtype(np.float64)  # the one float64 dtype numpy gives its arrays
+# the dtypes labels usually come in (make_dataset's int64 first), told apart by identity
+USUAL_LABELS = (np.dtype(np.int64), FLOAT64, np.dtype(np.bool_))
 
-# True while a checked public call runs: the calls it makes are the engine's own.
-_inside = contextvars.ContextVar("cnn6_inside_checked_call", default=False)
+class _State(threading.local):
+    """``inside`` is True while a checked public call runs in this thread: the calls it makes
+    are the engine's own. One flag per thread: a thread's engine calls never wait on another
+    thread's, so its flag is the state of its own call (and is read faster than a context
+    variable)."""
+
+    inside = False  # each thread starts outside
+
+
+_state = _State()
 
 
 def on_entry(checker, on_exit=None):
@@ -45,18 +55,18 @@ def on_entry(checker, on_exit=None):
         if spec(checker) != spec(func):
             raise TypeError(f"{checker.__name__}: expected the signature of {func.__name__}")
 
-        inside = _inside.get
+        state = _state
 
         @functools.wraps(func)
         def checked(*args, **kwargs):
-            if inside():
+            if state.inside:
                 return func(*args, **kwargs)
             arguments = checker(*args, **kwargs)
-            token = _inside.set(True)  # what trusted() does, without its cost per call
+            state.inside = True  # what trusted() does, without its cost per call
             try:
                 result = func(**arguments)
             finally:
-                _inside.reset(token)
+                state.inside = False
             return result if on_exit is None else on_exit(result, arguments)
 
         checked.checker = checker
@@ -81,11 +91,12 @@ def trusted():
     For code that calls them with values the engine made itself, as ``train`` does; the
     benchmark uses it to time ``train``'s step on its own.
     """
-    token = _inside.set(True)
+    outer = _state.inside
+    _state.inside = True
     try:
         yield
     finally:
-        _inside.reset(token)
+        _state.inside = outer
 
 
 def all_finite(arr: np.ndarray) -> bool:
@@ -206,18 +217,15 @@ def activation(value, name: str = "activation") -> str:
 
 def labels(value, name: str, n: int | None, *, shape: tuple[int, ...] | None = None):
     """Return labels as a float64 0/1 array of ``shape`` (default: (n,), or () when n is None)."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name}: expected labels 0 or 1, got {_describe(value)}")
     want = shape if shape is not None else (() if n is None else (n,))
-    if want == () and type(value) is int and value in (0, 1):
-        return np.array(float(value))  # the usual label of one image, without the steps below
-    if (  # the usual labels of a batch: an array of numbers, 0 and 1 only, of the right shape
-        type(value) is np.ndarray
-        and value.shape == want
-        and value.dtype.kind in "biuf"
-        and _zeros_and_ones(value)
-    ):
-        return value.astype(np.float64)  # a copy, as below
+    if type(value) is np.ndarray:  # the usual labels first, without the steps below
+        if value.shape == want and value.dtype in USUAL_LABELS and _zeros_and_ones(value):
+            return value.astype(np.float64)  # a copy, as below
+    elif type(value) is int:
+        if want == () and value in (0, 1):
+            return np.array(float(value))
+    elif isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name}: expected labels 0 or 1, got {_describe(value)}")
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected labels 0 or 1, got dtype {arr.dtype}")
@@ -235,6 +243,6 @@ def labels(value, name: str, n: int | None, *, shape: tuple[int, ...] | None = N
 def _zeros_and_ones(arr: np.ndarray) -> bool:
     """True when every entry of the array of numbers ``arr`` is 0 or 1 (NaN is neither)."""
     # A few labels: a Python set is quicker than numpy's calls (integers hash fastest).
-    if arr.size <= (64 if arr.dtype.kind in "biu" else 16):
+    if arr.size <= (16 if arr.dtype is FLOAT64 else 64):
         return set(arr.ravel().tolist()) <= {0, 1}
     return not np.count_nonzero(arr * (1.0 - arr))  # y (1 - y) is 0 for 0 and 1 only
