@@ -26,6 +26,7 @@ FLOAT64 = np.dtype(np.float64)  # the one float64 dtype numpy gives its arrays
 # the dtypes labels usually come in (make_dataset's int64 first), told apart by identity
 USUAL_LABELS = (np.dtype(np.int64), FLOAT64, np.dtype(np.bool_))
 
+
 class _State(threading.local):
     """``inside`` is True while a checked public call runs in this thread: the calls it makes
     are the engine's own. One flag per thread: a thread's engine calls never wait on another
