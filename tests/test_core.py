@@ -147,6 +147,11 @@ def test_backward_trusts_the_trace_of_the_same_params_and_checks_others():
         cnn6.backward(moved, trace, Y)
     with pytest.raises(TypeError, match="^trace: expected a cnn6.Trace"):
         cnn6.backward(P, tuple(trace), Y)
+    # no params and no trace: the first is named, not an attribute of the second
+    with pytest.raises(TypeError, match="^params: expected a cnn6.Params"):
+        cnn6.backward(None, "a trace", Y)
+    with pytest.raises(TypeError, match="^params: expected a cnn6.Params"):
+        cnn6.backward(None, trace._replace(params=None), Y)
 
 
 # --------------------------------------------------------------------------- window_indices

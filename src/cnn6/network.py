@@ -246,7 +246,7 @@ def _forward_args(params, X, y=None, activation="relu"):
 
 
 def _backward_args(params, trace, y, *, with_dx=False):
-    if params is not (trace.params if isinstance(trace, Trace) else None):
+    if not (isinstance(trace, Trace) and params is trace.params is not None):
         params = checked_params(params)
         if not isinstance(trace, Trace):
             raise TypeError(
