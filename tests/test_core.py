@@ -66,6 +66,42 @@ def test_trusted_skips_the_checks_and_ends_with_its_block():
     assert z.tolist() == [0.0, 2.0]
     with pytest.raises(TypeError, match="^a: expected"):
         cnn6.flatten_forward("not an array")
+    with check.trusted():  # nested blocks: the outer one still trusts after the inner ends
+        with check.trusted():
+            pass
+        assert cnn6.relu_forward([-1.0]) == [0.0]  # no check: np.maximum of a list
+
+
+def test_a_thread_checks_its_own_calls_while_another_runs_trusted():
+    import threading
+
+    inside, done = threading.Event(), threading.Event()
+    seen = []
+
+    def trusting():
+        with check.trusted():
+            inside.set()
+            done.wait(10)
+
+    def checking():
+        try:
+            cnn6.flatten_forward("not an array")
+        except TypeError as exc:
+            seen.append(str(exc))
+
+    worker = threading.Thread(target=trusting)
+    worker.start()
+    assert inside.wait(10)
+    try:
+        other = threading.Thread(target=checking)
+        other.start()
+        other.join(10)
+        with pytest.raises(TypeError, match="^a: expected"):  # this thread checks too
+            cnn6.flatten_forward("not an array")
+    finally:
+        done.set()
+        worker.join(10)
+    assert len(seen) == 1 and seen[0].startswith("a: expected")
 
 
 def test_a_checker_must_have_the_signature_of_its_function():
