@@ -150,7 +150,10 @@ SLOW := book or browser or pdf or coursework or bench or hub
 # The fast path: lint, then the engine, display and notebook-structure tests (`--dist
 # loadgroup`: spread test by test, which balances the two workers better than file by file,
 # except the tests marked xdist_group("animations"), kept on one worker that draws them once).
-FAST_TESTS = $(PY) -m pytest -n 2 --dist loadgroup -q -m "not ($(SLOW))" tests/
+# The plugins of the other tests stay unloaded: nbval alone imports nbformat and jsonschema, a
+# second per worker before the first test (playwright and anyio serve the slow tests only).
+FAST_TESTS = $(PY) -m pytest -n 2 --dist loadgroup -q -p no:nbval -p no:playwright -p no:anyio \
+	-m "not ($(SLOW))" tests/
 check: lint
 	$(FAST_TESTS)
 

@@ -8,6 +8,7 @@ and showing what it computes.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -23,6 +24,12 @@ NOTEBOOKS = sorted(p for p in BOOK.glob("*.ipynb") if p != LANDING)
 CHAPTERS = [nb for nb in NOTEBOOKS if re.match(r"\d\d_", nb.name)]
 
 
+@functools.cache
+def _read(path: Path) -> nbformat.NotebookNode:
+    """The notebook at ``path``, read (and validated) once per test run; tests only read it."""
+    return nbformat.read(path, as_version=4)
+
+
 def _toc_files():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]]
@@ -32,7 +39,7 @@ def _toc_files():
 
 
 def _code_cells(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
 
@@ -120,7 +127,7 @@ def test_first_cell_installs_the_engine_on_a_fresh_kernel(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_shape(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     markdown = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
     assert re.match(r"# \S", markdown[0]), f"{path.name}: the title first"
     text = "\n".join(markdown)
@@ -159,9 +166,7 @@ def _numbered_chapters() -> dict[str, tuple[int, str]]:
     chapters = {}
     for number, entry in enumerate(numbered, start=1):
         path = ROOT / f"{entry}.ipynb"
-        first = next(
-            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
-        )
+        first = next(c.source for c in _read(path).cells if c.cell_type == "markdown")
         chapters[Path(entry).name] = (number, re.match(r"# (.+)", first).group(1).strip())
     return chapters
 
@@ -169,7 +174,7 @@ def _numbered_chapters() -> dict[str, tuple[int, str]]:
 def _markdown(path: Path) -> str:
     if path.suffix == ".md":
         return path.read_text(encoding="utf-8")
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     return "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
 
 
@@ -264,7 +269,7 @@ def test_landing_lists_every_chapter_and_the_ones_with_explorers():
     assert f"book/{LANDING.stem}" not in _toc_files()
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     assert f"book/{LANDING.name}" in config["exclude_patterns"]
-    nb = nbformat.read(LANDING, as_version=4)
+    nb = _read(LANDING)
     assert [cell.cell_type for cell in nb.cells] == ["markdown"]
     text = nb.cells[0].source
     listed = re.findall(
@@ -278,9 +283,7 @@ def test_landing_lists_every_chapter_and_the_ones_with_explorers():
         chapters[p.stem][0]
         for p in CHAPTERS
         if any(
-            re.search(r"\bexplore_\w+\(", c.source)
-            for c in nbformat.read(p, as_version=4).cells
-            if c.cell_type == "code"
+            re.search(r"\bexplore_\w+\(", c.source) for c in _read(p).cells if c.cell_type == "code"
         )
     )
     assert [int(n) for n, _, mark in listed if mark] == with_explorer
