@@ -362,7 +362,7 @@ def maxpool2d_forward(a, size=2, stride=2):
     # max over each window below much faster on large batches (this function: 3x at n = 1024).
     windows = a.reshape(a.shape[:-2] + (height * width,))[..., idx]  # (..., P, size*size)
     winner = windows.argmax(-1)  # np.argmax returns the first maximum: the tie rule
-    # window p is the first window moved to its first pixel: idx[p, k] = idx[p, 0] + idx[0, k]
+    # every window is the first one shifted: idx[p, k] = idx[p, 0] + idx[0, k]
     pool_idx = idx[:, 0] + idx[0].take(winner)  # (..., P)
     out_shape = a.shape[:-2] + _out_size(height, width, size, size, stride)
     return windows.max(-1).reshape(out_shape), pool_idx.reshape(out_shape)
