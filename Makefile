@@ -150,8 +150,8 @@ SLOW := book or browser or pdf or coursework or bench or hub
 # The fast path: lint, then the engine, display and notebook-structure tests (`--dist
 # loadgroup`: spread test by test, which balances the two workers better than file by file,
 # except the tests marked xdist_group("animations"), kept on one worker that draws them once).
-# The plugins of the other tests stay unloaded: nbval alone imports nbformat and jsonschema, a
-# second per worker before the first test (playwright and anyio serve the slow tests only).
+# The slow tests' plugins stay unloaded (nbval, playwright, anyio): nbval's import of nbformat
+# and jsonschema alone costs each worker about a second before its first test.
 FAST_TESTS = $(PY) -m pytest -n 2 --dist loadgroup -q -p no:nbval -p no:playwright -p no:anyio \
 	-m "not ($(SLOW))" tests/
 check: lint
