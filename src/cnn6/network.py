@@ -361,7 +361,7 @@ def backward(params, trace, y, *, with_dx=False) -> Grads:
     image, only with ``with_dx=True`` (else None): training needs the parameters' gradients
     alone, so by default the last step, the costliest, is left out.
     """
-    n = np.size(trace.z4)  # 1 for one image
+    n = trace.z4.size  # 1 for one image
     dz4 = (trace.a4 - y) / n  # sigmoid and cross-entropy together; mean over the batch
     da3, dweights, dfc_bias = dense_backward(dz4, trace.a3, params.weights)
     da2 = flatten_backward(da3, trace.a2.shape)
