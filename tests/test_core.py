@@ -70,6 +70,10 @@ def test_trusted_skips_the_checks_and_ends_with_its_block():
         with check.trusted():
             pass
         assert cnn6.relu_forward([-1.0]) == [0.0]  # no check: np.maximum of a list
+    with pytest.raises(RuntimeError), check.trusted():  # a block left by an error
+        raise RuntimeError("inside")
+    with pytest.raises(TypeError, match="^a: expected"):  # checks are back on
+        cnn6.flatten_forward("not an array")
 
 
 def test_a_thread_checks_its_own_calls_while_another_runs_trusted():

@@ -12,7 +12,6 @@ values the engine made or already checked, and skip them.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import math
@@ -80,22 +79,24 @@ def body(checked_function):
     return checked_function.__wrapped__
 
 
-@contextlib.contextmanager
-def trusted():
-    """Within this block the engine's public functions skip their argument checks.
+class trusted:
+    """Within this block (``with trusted():``) the engine's public functions skip their
+    argument checks.
 
     For code that calls them with values the engine made itself, as ``train`` does; the
-    benchmark uses it to time ``train``'s step on its own.
+    benchmark uses it to time ``train``'s step on its own. A class rather than a generator
+    with ``contextlib``: entering and leaving it costs less than half as much.
     """
-    thread = get_ident()
-    if thread in _inside:  # within a checked call or another trusted block: nothing to do
-        yield
-        return
-    _inside.add(thread)
-    try:
-        yield
-    finally:
-        _inside.discard(thread)
+
+    def __enter__(self):
+        thread = get_ident()
+        # within a checked call or another trusted block, the thread stays inside at the end
+        self.leave = thread not in _inside
+        _inside.add(thread)
+
+    def __exit__(self, *exc_info):
+        if self.leave:
+            _inside.discard(get_ident())
 
 
 def all_finite(arr: np.ndarray) -> bool:
