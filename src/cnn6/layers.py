@@ -261,8 +261,8 @@ def conv2d_forward(x, kernel, bias=0.0, stride=1):
     """
     height, width = x.shape[-2:]
     t = conv_matrix(kernel, (height, width), stride)  # (H*W, OH*OW)
-    # np.dot(a, b) is a @ b for 2-d arrays, with less overhead on small ones
-    z = np.dot(x.reshape(-1, height * width), t) + bias
+    # a.dot(b) is a @ b for 2-d arrays, with less overhead on small ones
+    z = x.reshape(-1, height * width).dot(t) + bias
     return z.reshape(x.shape[:-2] + _out_size(height, width, *kernel.shape, stride))
 
 
@@ -281,12 +281,12 @@ def conv2d_backward(dout, x, kernel, stride=1, *, with_dx=True):
     d_flat = dout.reshape(x_flat.shape[0], -1)  # (n, P)
     # dkernel[u, v] = sum over windows p of x[pixel of window p at (u, v)] * dout[p]:
     # x_flat.T @ d_flat pairs every pixel with every window; keep the pairs that belong.
-    pairs = np.dot(x_flat.T, d_flat).ravel()  # (H*W * P,)
+    pairs = x_flat.T.dot(d_flat).ravel()  # (H*W * P,)
     scatter = _conv_scatter(height, width, *kernel.shape, stride)  # (P, kh*kw)
     dkernel = pairs[scatter].sum(0).reshape(kernel.shape)  # pair of window p, weight k
     dx = None
     if with_dx:
-        dx = np.dot(d_flat, conv_matrix(kernel, (height, width), stride).T).reshape(x.shape)
+        dx = d_flat.dot(conv_matrix(kernel, (height, width), stride).T).reshape(x.shape)
     return dx, dkernel, float(d_flat.sum())
 
 
@@ -403,7 +403,7 @@ def flatten_backward(dout, input_shape):
 @check.on_entry(_dense_forward_args)
 def dense_forward(a, weights, bias=0.0):
     """z = a . weights + bias.  a: (k,) or (n, k); weights: (k,). Returns () or (n,)."""
-    return np.dot(a, weights) + bias
+    return a.dot(weights) + bias
 
 
 @check.on_entry(_dense_backward_args)
@@ -415,7 +415,7 @@ def dense_backward(dout, a, weights):
     dout * a over the batch), dbias float (= sum of dout).
     """
     da = dout[..., None] * weights  # each image's dout times the weights
-    dweights = np.dot(dout, a)  # (n,) . (n, k) sums over the batch; a scalar dout scales a
+    dweights = a.T.dot(dout)  # (k, n) . (n,) sums over the batch; a scalar dout scales a
     return da, dweights, float(dout.sum())
 
 

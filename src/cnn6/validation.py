@@ -103,11 +103,11 @@ def all_finite(arr: np.ndarray) -> bool:
     """True when every entry of the float array ``arr`` is finite.
 
     A NaN or an inf makes the sum of squares NaN or inf, and a dot product is the cheapest
-    sum numpy has (``np.dot`` costs less per call than ``@``); only when that sum overflows
-    (entries beyond 1e154) is each entry tested.
+    sum numpy has (the method ``dot`` costs less per call than ``np.dot`` or ``@``); only when
+    that sum overflows (entries beyond 1e154) is each entry tested.
     """
     flat = arr.ravel()
-    return math.isfinite(np.dot(flat, flat)) or bool(np.isfinite(flat).all())
+    return math.isfinite(flat.dot(flat)) or bool(np.isfinite(flat).all())
 
 
 def _describe(value) -> str:
