@@ -362,7 +362,7 @@ def main(argv=None) -> int:
         cells = [f"{b}"] + [f"{rates[b, key]:,.0f}" for key in columns]
         if with_torch:
             cells.append(f"{rates[b, 'torch']:,.0f}")
-            cells += [f"{ratio(runs, (b, key), (b, 'torch')):.1f}x" for key in columns[:2]]
+            cells += [f"{ratio(runs, (b, key), (b, 'torch')):.2f}x" for key in columns[:2]]
         else:
             cells += ["-", "-", "-"]
         print("| " + " | ".join(cells) + " |")
